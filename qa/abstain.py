@@ -1,0 +1,57 @@
+"""Calibrated abstention: a small logistic model over answer signals, fitted on the curated questions (eval/calibrate.py)."""
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+MODEL_FILE = Path(__file__).with_name("abstain_model.json")
+# The signals, in the order the model's weights follow.
+FEATURES = (
+    "sentence_cosine",  # best sentence's cosine with the question
+    "passage_cosine",  # best passage's cosine with the question
+    "coverage",  # idf-weighted share of the question's key terms found in the quote
+    "context_coverage",  # the same over the quote and its neighbouring sentences
+    "unknown_terms",  # idf-weighted share of key terms the corpus never uses
+    "type_match",  # the quote holds the kind of answer asked for (a number, a date, ...)
+    "missing_specifics",  # numbers, years or names in the question that the quote's context lacks
+)
+THRESHOLD = 0.5
+
+
+@lru_cache(maxsize=1)
+def load_model(path: Path = MODEL_FILE) -> dict:
+    model = json.loads(path.read_text(encoding="utf-8"))
+    if tuple(model["features"]) != FEATURES:
+        raise ValueError(f"{path}: features {model['features']} do not match {FEATURES}")
+    return model
+
+
+def confidence(signals: dict[str, float], model: dict | None = None) -> float:
+    """Probability that the corpus answers the question, given the answer's signals."""
+    model = model or load_model()
+    z = model["bias"] + sum(w * signals[name] for w, name in zip(model["weights"], FEATURES))
+    return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+def fit(rows: np.ndarray, labels: np.ndarray, l2: float = 0.01, steps: int = 4000, rate: float = 0.5
+        ) -> tuple[np.ndarray, float]:
+    """Logistic regression by full-batch gradient descent: deterministic, no extra dependency."""
+    weights = np.zeros(rows.shape[1])
+    bias = 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(rows @ weights + bias)))
+        grad = p - labels
+        weights -= rate * (rows.T @ grad / len(labels) + l2 * weights)
+        bias -= rate * grad.mean()
+    return weights, float(bias)
+
+
+def save_model(weights: np.ndarray, bias: float, note: str, path: Path = MODEL_FILE) -> None:
+    model = {"features": list(FEATURES), "weights": [round(float(w), 6) for w in weights],
+             "bias": round(bias, 6), "threshold": THRESHOLD, "fitted_on": note}
+    path.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
+    load_model.cache_clear()

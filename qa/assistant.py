@@ -1,0 +1,181 @@
+"""Answer a question from an index: pick the answering sentence(s), the short span inside them, cite them, or abstain."""
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import abstain
+from .index import SplitSettings
+from .lexical import question_terms, raw_tokens, terms
+from .records import Answer, Citation, Hit, Sentence
+from .retrieve import Retriever, check_query
+from .spans import best_span, candidates, expected_type
+
+POOL = 10  # passages whose sentences compete for the quote, whatever k the caller shows
+_ANAPHORA = re.compile(r"^(?:this|these|that|those|it|such|affected by this|therefore|thus|however|meanwhile)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The sentences chosen as the quote (consecutive rows) and the signals that chose them."""
+
+    rows: tuple[int, ...]
+    score: float
+    signals: dict
+
+
+class Assistant:
+    """Question answering over one index: `Assistant.load("index/").ask("...")` returns an `Answer`."""
+
+    def __init__(self, retriever: Retriever):
+        self.retriever = retriever
+        self.index = retriever.index
+        n = max(len(self.index.sentences), 1)
+        self._idf_unknown = math.log(1.0 + n / 0.5)
+        self._idf = {t: math.log(1.0 + n / (df + 0.5)) for t, df in self.index.sentence_df.items()}
+        self._sentence_terms: dict[int, set[str]] = {}
+
+    @classmethod
+    def load(cls, index_dir: str | os.PathLike = "index", corpus_dir: str | os.PathLike | None = None,
+             model: str | None = None, settings: SplitSettings | None = None) -> "Assistant":
+        return cls(Retriever.load(index_dir, corpus_dir, model=model, settings=settings))
+
+    # ------------------------------------------------------------ signals
+
+    def _terms_of(self, row: int) -> set[str]:
+        cached = self._sentence_terms.get(row)
+        if cached is None:
+            cached = self._sentence_terms[row] = set(terms(self.index.sentences[row].text))
+        return cached
+
+    def _weights(self, question: str) -> dict[str, float]:
+        return {t: self._idf.get(t, self._idf_unknown) for t in question_terms(question)}
+
+    @staticmethod
+    def _coverage(weights: dict[str, float], found: set[str]) -> float:
+        total = sum(weights.values())
+        return sum(w for t, w in weights.items() if t in found) / total if total else 0.0
+
+    def _neighbours(self, row: int) -> list[int]:
+        sentences = self.index.sentences
+        return [r for r in (row - 1, row + 1) if 0 <= r < len(sentences) and sentences[r].doc == sentences[row].doc]
+
+    def _context_terms(self, rows: tuple[int, ...]) -> set[str]:
+        found = set()
+        for row in rows:
+            found |= self._terms_of(row)
+            for n in self._neighbours(row):
+                found |= self._terms_of(n)
+            found |= set(terms(self.index.sentences[row].heading))
+        return found
+
+    def _missing_specifics(self, question: str, rows: tuple[int, ...]) -> float:
+        """Share of the question's numbers and proper names absent from the quote's context."""
+        context = " ".join(self.index.sentences[r].text for r in rows for r in [r, *self._neighbours(r)])
+        context_tokens = set(raw_tokens(context))
+        specifics = [t for t in raw_tokens(question) if t[0].isdigit()]
+        names = re.findall(r"(?<!^)(?<![.?!]\s)\b[A-Z][a-zA-Z]{2,}\b", question.strip())
+        specifics += [n.lower() for n in names if n.lower() not in {"what", "which", "who", "how", "china", "chinese"}]
+        if not specifics:
+            return 0.0
+        return sum(1 for s in specifics if s not in context_tokens) / len(specifics)
+
+    # ------------------------------------------------------------ choice
+
+    def _choose(self, question: str, vector: np.ndarray, hits: list[Hit], weights: dict[str, float]) -> Choice | None:
+        rows = sorted({r for h in hits for r in range(h.passage.first_sentence, h.passage.last_sentence + 1)})
+        if not rows:
+            return None
+        passage_rank = {}
+        for h in hits:
+            for r in range(h.passage.first_sentence, h.passage.last_sentence + 1):
+                passage_rank.setdefault(r, h.rank)
+        cosines = self.index.sentence_vectors[rows] @ vector
+        kind = expected_type(question)
+        best: Choice | None = None
+        for row, cos in zip(rows, cosines.tolist()):
+            sentence = self.index.sentences[row]
+            own = self._coverage(weights, self._terms_of(row))
+            context = self._coverage(weights, self._context_terms((row,)))
+            typed = 1.0 if (kind in ("reason", "means", "clause", "list", "name")
+                            or candidates(sentence.text, kind)) else 0.0
+            score = cos + 0.6 * own + 0.2 * context + 0.15 * typed + 0.1 / (1 + passage_rank[row])
+            if best is None or score > best.score:
+                best = Choice((row,), score, {"sentence_cosine": cos, "coverage": own, "context_coverage": context,
+                                              "type_match": typed})
+        return self._extend(question, kind, best, weights, vector)
+
+    def _extend(self, question: str, kind: str, choice: Choice, weights: dict[str, float],
+                vector: np.ndarray) -> Choice:
+        """Add the neighbouring sentence when the answer spans two: the quote leans on the one before, or the
+        neighbour adds the question's missing terms or the kind of answer asked for."""
+        row = choice.rows[0]
+        sentences = self.index.sentences
+        own_terms = self._terms_of(row)
+        best_pair, best_gain = None, 0.0
+        for other in self._neighbours(row):
+            pair = tuple(sorted((row, other)))
+            gain = self._coverage(weights, own_terms | self._terms_of(other)) - choice.signals["coverage"]
+            if other == row - 1 and _ANAPHORA.match(sentences[row].text):
+                gain += 0.2
+            if not choice.signals["type_match"] and candidates(sentences[other].text, kind):
+                gain += 0.15
+            cos = float(self.index.sentence_vectors[other] @ vector)
+            if gain >= 0.15 and cos > 0.25 and gain > best_gain:
+                best_pair, best_gain = pair, gain
+        if best_pair is None:
+            return choice
+        signals = dict(choice.signals)
+        found = set().union(*(self._terms_of(r) for r in best_pair))
+        signals["coverage"] = self._coverage(weights, found)
+        signals["context_coverage"] = max(signals["context_coverage"],
+                                          self._coverage(weights, self._context_terms(best_pair)))
+        signals["type_match"] = max(signals["type_match"], float(bool(
+            candidates(" ".join(sentences[r].text for r in best_pair), kind))))
+        return Choice(best_pair, choice.score, signals)
+
+    # ------------------------------------------------------------ answer
+
+    def _decide(self, question: str, k: int, mode: str) -> tuple[dict, Citation | None, tuple[Hit, ...], dict]:
+        """The signals and the candidate quote for a question, before the abstention decision."""
+        question = check_query(question)
+        scored = self.retriever.score(question, max(k, POOL))
+        pool = self.retriever.rank(scored, max(k, POOL), mode)
+        weights = self._weights(question)
+        choice = self._choose(question, scored.vector, pool, weights) if weights else None
+        if choice is None:
+            return {}, None, tuple(pool[:k]), weights
+        signals = dict(choice.signals)
+        signals["passage_cosine"] = max(scored.dense.values(), default=0.0)
+        signals["unknown_terms"] = (sum(w for t, w in weights.items() if t not in self._idf)
+                                    / sum(weights.values()))
+        signals["missing_specifics"] = self._missing_specifics(question, choice.rows)
+        first, last = self.index.sentences[choice.rows[0]], self.index.sentences[choice.rows[-1]]
+        text = self.index.documents[first.doc].text[first.start:last.end]
+        return signals, Citation(first.doc, first.start, last.end, text, 0.0, first.heading), tuple(pool[:k]), weights
+
+    def ask(self, question: str, k: int = 5, mode: str = "hybrid") -> Answer:
+        """The answer to `question` from the index, with its quote and citations, or an abstention."""
+        question = check_query(question)
+        signals, quote, shown, weights = self._decide(question, k, mode)
+        confidence = abstain.confidence(signals) if quote else 0.0
+        if quote is None or confidence < abstain.THRESHOLD:
+            return Answer(question, False, "", "", (), shown, confidence)
+        s, e = best_span(question, quote.text, weights)
+        citation = Citation(quote.doc, quote.start, quote.end, quote.text, confidence, quote.heading)
+        return Answer(question, True, quote.text[s:e], quote.text, (citation,), shown, confidence,
+                      quote.start + s, quote.doc)
+
+    def signals(self, question: str, k: int = 5, mode: str = "hybrid") -> tuple[dict, Answer]:
+        """The abstention signals behind an answer, and the answer it would give if it never abstained."""
+        question = check_query(question)
+        signals, quote, shown, weights = self._decide(question, k, mode)
+        if quote is None:
+            return {}, Answer(question, False, "", "", (), shown, 0.0)
+        s, e = best_span(question, quote.text, weights)
+        return signals, Answer(question, True, quote.text[s:e], quote.text, (quote,), shown, 1.0,
+                               quote.start + s, quote.doc)

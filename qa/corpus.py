@@ -1,0 +1,82 @@
+"""Read a corpus folder: every .txt and .md file under it, decoded as UTF-8 exactly, with any front matter as metadata."""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+from .errors import QAError
+from .records import Document
+
+SUFFIXES = (".txt", ".md")
+MAX_FILE_BYTES = 64 * 1024 * 1024
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)---[ \t]*(?:\r?\n|\Z)", re.S)
+_META_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
+
+
+def corpus_files(folder: str | os.PathLike) -> list[Path]:
+    """The .txt and .md files under `folder`, sorted; symlinks that lead out of the folder are skipped."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise QAError(f"corpus folder not found: {root}")
+    real_root = root.resolve()
+    files = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            if name.startswith(".") or path.suffix.lower() not in SUFFIXES:
+                continue
+            if not path.resolve().is_relative_to(real_root):  # a link out of the corpus is never read
+                continue
+            files.append(path)
+    if not files:
+        raise QAError(f"no .txt or .md files in corpus folder {root}")
+    return files
+
+
+def parse_front_matter(text: str) -> tuple[dict, int]:
+    """Return the `key: value` metadata of a leading `---` block and where the body starts."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, 0
+    meta = {}
+    for line in match.group(1).splitlines():
+        kv = _META_LINE.match(line)
+        if kv:
+            meta[kv.group(1)] = kv.group(2).strip().strip('"').strip("'")
+    return meta, match.end()
+
+
+def read_document(path: Path, root: Path) -> Document:
+    """Decode one file strictly; empty, binary, oversized or non-UTF-8 files are an error naming the file."""
+    doc_id = path.relative_to(root).as_posix()
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise QAError(f"{path}: file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit per document")
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise QAError(f"{path}: binary file (contains NUL bytes), not a text document")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise QAError(f"{path}: not valid UTF-8 (byte {err.start}); re-save it as UTF-8") from None
+    meta, body_start = parse_front_matter(text)
+    if not text[body_start:].strip():
+        raise QAError(f"{path}: empty document")
+    return Document(id=doc_id, text=text, body_start=body_start, meta=meta)
+
+
+def load_corpus(folder: str | os.PathLike) -> list[Document]:
+    """Every document under `folder`, in path order."""
+    root = Path(folder)
+    return [read_document(path, root) for path in corpus_files(root)]
+
+
+def corpus_hash(docs: list[Document]) -> str:
+    """A digest of every document's id and exact text: any edit, addition or removal changes it."""
+    digest = hashlib.sha256()
+    for doc in docs:
+        digest.update(doc.id.encode("utf-8") + b"\0" + doc.text.encode("utf-8") + b"\0")
+    return digest.hexdigest()

@@ -1,0 +1,52 @@
+"""Lexical analysis shared by BM25 and answer scoring: lower-cased word and number tokens, stemmed, stopwords dropped."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+# Words that say how a question is asked, not what it is about: they carry no evidence.
+QUESTION_WORDS = frozenset(
+    "what which who whom whose when where why how much many does did do is are was were the speech speaker "
+    "say says said mention mentioned mentions according document text talk talks tell tells give given "
+    "name named list kind sort type".split())
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN  # a plain tuple of English stopwords
+
+    return frozenset(STOPWORDS_EN)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer  # PyStemmer: Snowball English
+
+    return Stemmer.Stemmer("english")
+
+
+def raw_tokens(text: str) -> list[str]:
+    """Lower-cased words and numbers; thousands separators dropped so that 4,000 matches 4000."""
+    out = []
+    for tok in _TOKEN.findall(text.lower()):
+        if tok[0].isdigit():
+            tok = re.sub(r",(?=\d{3}\b)", "", tok).rstrip(".,")
+        out.append(tok)
+    return out
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return word if word[0].isdigit() else _stemmer().stemWord(word)
+
+
+def terms(text: str, drop: frozenset[str] = frozenset()) -> list[str]:
+    """Stemmed content terms of `text`, in order, for indexing and matching."""
+    stop = _stopwords()
+    return [_stem(t) for t in raw_tokens(text) if t not in stop and t not in drop]
+
+
+def question_terms(question: str) -> list[str]:
+    """A question's key terms: its content words minus the words that only say how it is asked."""
+    return list(dict.fromkeys(terms(question, QUESTION_WORDS)))

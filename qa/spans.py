@@ -1,0 +1,290 @@
+"""Short-answer extraction: the question's expected answer type, typed candidate spans in a quote, and the best one."""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from .lexical import terms
+
+MONTHS = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
+          r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+_QUALIFIER = (r"(?:(?:over|nearly|approximately|about|around|almost|roughly|more than|less than|fewer than|below|"
+              r"above|up to|at least|at most|exceeding|exceed|exceeded|surpassed|under)\s+)?")
+_NUMBER = r"[-−]?[$€£¥]?\d[\d,]*(?:\.\d+)?"
+_SCALE = r"(?:\s?(?:million|billion|trillion|thousand|hundred))?"
+_UNIT = (r"(?:\s?%|\s?(?:percentage points|mt|tons?|tonnes?|kg|yuan|dollars?|euros?|USD|RMB|years?|months?|"
+         r"weeks?|days?|hours?|meters?|km|GW|MW|kWh|people|times)\b(?:/mt|/t|/ton)?|/mt|-(?:year|month|day|meter)"
+         r"(?:-level)?)?")
+NUMBER_RE = re.compile(
+    rf"{_QUALIFIER}(?:\d+N(?:-grade)?|{_NUMBER}(?:\s?[-–~]\s?{_NUMBER})?{_SCALE}{_UNIT}(?:\s(?:window|year window))?)"
+    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?)\b"
+    r"(?:\s(?:consecutive\s)?(?:years?|months?|weeks?|days?|perspectives|pillars|trends|challenges|times))?",
+    re.I)
+DATE_RE = re.compile(
+    rf"(?:the\s+)?(?:end|beginning|start|middle|first half|second half) of\s+(?:{MONTHS}\s+)?\d{{4}}"
+    rf"|(?:the\s+)?(?:first|last|second|third) (?:week|month|quarter) of {MONTHS}(?:\s+\d{{4}})?"
+    rf"|{MONTHS}\s+\d{{4}}\b"
+    rf"|{MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?(?:\s+this year)?"
+    rf"|\b\d{{1,2}}\s+{MONTHS}(?:\s+\d{{4}})?"
+    rf"|{MONTHS}\s+(?:to|-)\s+{MONTHS}"
+    r"|\b(?:19|20)\d{2}(?:\s?[-–]\s?(?:19|20)?\d{2})?\b")
+_CAP_WORD = r"(?:[A-Z][\w'’.\-]*|\d+[A-Z][\w\-]*)"
+NAME_RE = re.compile(
+    rf"{_CAP_WORD}(?:(?:\s+(?:of|and|for|the|on|in|under|de|la|du|von|van|-)){{0,2}}\s+{_CAP_WORD}"
+    rf"|,\s+(?:Co|Ltd|Inc|Corp|LLC|Province)\.?|\s+\([A-Z]{{2,}}\))*")
+QUOTED_RE = re.compile(r"\"[^\"]{3,200}\"|“[^”]{3,200}”|'[^']{3,120}'")
+# Words that start a clause which gives a reason or a means.
+REASON_MARKERS = ("because of", "because", "due to", "owing to", "as a result of", "thanks to", "affected by",
+                  "driven by", "with", "given", "since", "as")
+MEANS_MARKERS = ("through", "by", "via", "using", "with", "following", "based on")
+_CLAUSE_CUT = re.compile(r"[,;:()]|\s[-–—]\s|\.(?=\s|$)|\s(?:which|while|whereas|but|so that|thereby)\s")
+_LIST_ITEM_END = re.compile(r"\s(?:were|was|are|is|have|has|had|will|would|can|should|must|reach|reached|reaching|"
+                            r"to|in|at|on|which|that|with|from|for|as|by|through)\s", re.I)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A candidate answer: offsets relative to the quote, and its kind."""
+
+    start: int
+    end: int
+    kind: str
+
+
+def expected_type(question: str) -> str:
+    """The kind of answer a question asks for: number, percent, count, money, date, year, name, list, reason, means or clause."""
+    q = question.lower().strip()
+    if re.search(r"\b(what|which) year\b|\bin what year\b", q):
+        return "year"
+    if re.search(r"\bwhen\b|\bwhat (date|day|month|time)\b|\bby when\b|\bdeadline\b|\bhow soon\b", q):
+        return "date"
+    if re.search(r"\bwhat (share|percentage|percent|fraction|proportion|portion|ratio|rate)\b|\bhow (dependent|"
+                 r"reliant)\b|\bhow much of\b|\bwhat per ?cent\b|\bby how much\b|\bhow fast\b|\bgrowth rate\b", q):
+        return "percent"
+    if re.search(r"\bhow many\b|\bnumber of\b|\bhow long\b", q):
+        return "count"
+    if re.search(r"\b(price|cost|revenue|profit|charges?|fee|worth|value)\b", q) and re.search(
+            r"\bhow much\b|\bwhat (was|is|were|are)\b|\bwhere did\b|\bstand\b", q):
+        return "money"
+    if re.search(r"\bhow much\b|\bwhat (level|amount|volume|output|capacity|quantity|size|grade|purity)\b", q):
+        return "number"
+    if re.search(r"\bwhy\b|\bwhat (caused|causes|drove|drives|led to)\b|\breason\b", q):
+        return "reason"
+    if re.search(r"^how\b|\bin what way\b|\bby what means\b", q):
+        return "means"
+    if re.search(r"\b(which|what) (\w+ )?(metals|minerals|countries|materials|technologies|elements|mechanisms|"
+                 r"areas|fields|places|measures|things|sectors|regions|pillars|items)\b|\bwhat are the\b|"
+                 r"\blist\b|\bin which countries\b", q):
+        return "list"
+    if re.search(r"^(who|whom|whose)\b|\bwhich (company|firm|institute|organi[sz]ation|association|city|country|"
+                 r"place|province|law|act|notice|plan|mine|event|conference|agency|ministry|university|person|"
+                 r"region|bank|mineral|metal|policy|regulation|program(me)?)\b|^where\b|\bwhat is the name\b|"
+                 r"\bwhich \w+ (law|act|mine|company|plan)\b", q):
+        return "name"
+    return "clause"
+
+
+def _number_spans(text: str) -> list[Span]:
+    spans = []
+    for m in NUMBER_RE.finditer(text):
+        s, e = m.span()
+        while e > s and text[e - 1] in " ,.":
+            e -= 1
+        value = text[s:e]
+        if re.fullmatch(r"(?:19|20)\d{2}", value):
+            kind = "year"
+        elif "%" in value or "percentage point" in value:
+            kind = "percent"
+        elif re.search(r"[$€£¥]|yuan|dollar|euro|USD|RMB", value):
+            kind = "money"
+        elif re.search(r"mt|ton|kg|million|billion|trillion|thousand|GW|MW|kWh|meter|km", value):
+            kind = "amount"
+        else:
+            kind = "count"
+        spans.append(Span(s, e, kind))
+    return spans
+
+
+def candidates(text: str, kind: str) -> list[Span]:
+    """Typed candidate spans of `text` for an expected answer kind (empty for clause-like kinds)."""
+    if kind in ("number", "percent", "count", "money"):
+        return _number_spans(text)
+    if kind in ("date", "year"):
+        spans = [Span(*m.span(), "date") for m in DATE_RE.finditer(text)]
+        if kind == "year":
+            spans += [Span(*m.span(), "year") for m in re.finditer(r"\b(?:19|20)\d{2}\b", text)]
+        return spans
+    if kind == "name":
+        spans = [Span(*m.span(), "name") for m in NAME_RE.finditer(text)]
+        spans += [Span(m.start() + 1, m.end() - 1, "quoted") for m in QUOTED_RE.finditer(text)]
+        return [s for s in spans if not _sentence_initial_word(text, s)]
+    if kind == "list":
+        return _list_spans(text)
+    return []
+
+
+def _sentence_initial_word(text: str, span: Span) -> bool:
+    """A lone capitalised word that is only capitalised because it starts a sentence or clause."""
+    word = text[span.start:span.end]
+    if " " in word or not word[:1].isupper():
+        return False
+    before = text[:span.start].rstrip()
+    return not before or before[-1] in ".:;!?\"“" or word.lower() in {"the", "in", "for", "as", "among", "this",
+                                                                        "currently", "meanwhile", "additionally",
+                                                                        "however", "therefore", "first", "second"}
+
+
+def _list_spans(text: str) -> list[Span]:
+    """Runs of two or more comma- or 'and'-joined items, trimmed to the items themselves."""
+    spans = []
+    for m in re.finditer(r"(?:,\s*|\s)(?:and|or)\s", text):
+        pos = m.start()
+        pieces = text[:pos].split(",")
+        for i, piece in enumerate(reversed(pieces)):  # walk left over short items to the first one
+            pos -= len(piece)
+            if len(piece.split()) > 4 or i == len(pieces) - 1:
+                break
+            pos -= 1  # the comma
+        first = text[pos:pos + len(piece)]
+        lead = re.search(r".*\b(?:such as|like|including|include|namely|as|of|in|for|from|on|through|to|"
+                         r"between|are|is|were|was|by)\s", first)
+        if lead:
+            pos += lead.end()
+        elif len(first.split()) > 4:
+            pos += len(first) - len(" ".join(first.split()[-3:]))
+        tail = text[m.end():]
+        cut = _LIST_ITEM_END.search(" " + tail)
+        end = m.end() + (max(cut.start(), 0) if cut else len(tail))
+        stop = _CLAUSE_CUT.search(text, m.end())
+        if stop and stop.start() < end:
+            end = stop.start()
+        s, e = pos, min(end, m.end() + 60)
+        while s < e and text[s] in " ,":
+            s += 1
+        while e > s and text[e - 1] in " ,.":
+            e -= 1
+        if e - s > 3:
+            spans.append(Span(s, e, "list"))
+    return spans
+
+
+def _clauses(text: str) -> list[tuple[int, int]]:
+    """Clause spans of a quote: cut at commas, semicolons, colons, brackets, dashes and sentence ends."""
+    spans, pos = [], 0
+    for m in _CLAUSE_CUT.finditer(text):
+        spans.append((pos, m.start()))
+        pos = m.end()
+    spans.append((pos, len(text)))
+    out = []
+    for s, e in spans:
+        while s < e and text[s] in " \"“”'":
+            s += 1
+        while e > s and text[e - 1] in " .\"“”'":
+            e -= 1
+        if e - s >= 3:
+            out.append((s, e))
+    return out
+
+
+def _proximity(text: str, span: tuple[int, int], anchors: list[tuple[int, float]]) -> float:
+    """How close a span sits to where the question's terms occur in the quote, weighted by term rarity."""
+    s, e = span
+    score = 0.0
+    for pos, weight in anchors:
+        gap = s - pos if pos < s else (pos - e if pos > e else 0)
+        score += weight / (1.0 + max(gap, 0) / 25.0)
+    return score
+
+
+def _anchors(text: str, q_terms: dict[str, float]) -> list[tuple[int, float]]:
+    """Positions in `text` of words whose stem is a question term, with that term's weight (each term counted once per spot)."""
+    out = []
+    for m in re.finditer(r"[A-Za-z0-9][\w\-]*", text):
+        t = terms(m.group())
+        if t and t[0] in q_terms:
+            out.append((m.start(), q_terms[t[0]]))
+    return out
+
+
+def _respectively(text: str, q_terms: dict[str, float], spans: list[Span]) -> Span | None:
+    """In 'A, B and C reach 1, 2 and 3, respectively', the value paired with the item the question names."""
+    if "respectively" not in text.lower() or len(spans) < 2:
+        return None
+    values = [s for s in spans if s.kind in ("percent", "money", "amount", "count")]
+    if len(values) < 2:
+        return None
+    pre = text[:values[0].start]
+    segments = [seg for seg in re.split(r",\s*(?:and\s+)?|\s+and\s+", pre)]
+    while segments and len(segments[-1].split()) <= 1:
+        segments.pop()
+    items = segments[-len(values):]
+    if len(items) != len(values):
+        return None
+    # the first item carries its lead-in ("... such as copper"): keep its last words only
+    items[0] = re.split(r"\b(?:such as|like|including|for|of)\s", items[0])[-1]
+    items[-1] = _LIST_ITEM_END.split(" " + items[-1] + " ")[0]
+    best, best_weight = None, 0.0
+    for item, value in zip(items, values):
+        weight = sum(q_terms.get(t, 0.0) for t in set(terms(item)))
+        if weight > best_weight:
+            best, best_weight = value, weight
+    return best
+
+
+def best_span(question: str, quote: str, q_weights: dict[str, float]) -> tuple[int, int]:
+    """Offsets in `quote` of the shortest span that answers `question`; the whole quote when nothing better is found."""
+    kind = expected_type(question)
+    anchors = _anchors(quote, q_weights)
+    spans = candidates(quote, kind)
+    question_terms = set(q_weights)
+    if kind in ("number", "percent", "count", "money"):
+        paired = _respectively(quote, q_weights, spans)
+        if paired:
+            return paired.start, paired.end
+    scored = []
+    for span in spans:
+        span_terms = set(terms(quote[span.start:span.end]))
+        if span_terms and span_terms <= question_terms:
+            continue  # it only repeats the question
+        score = _proximity(quote, (span.start, span.end), anchors)
+        if span.kind == kind or (kind == "number" and span.kind in ("amount", "money", "percent", "count")):
+            score *= 1.6
+        elif kind in ("count", "percent", "money") and span.kind == "year":
+            score *= 0.2
+        if kind == "name":
+            score *= 1.0 + 0.1 * min(len(quote[span.start:span.end].split()), 6)
+        scored.append((score, -(span.end - span.start), span.start, span))
+    if scored:
+        span = max(scored)[3]
+        return span.start, span.end
+    return _best_clause(kind, quote, anchors, question_terms)
+
+
+def _best_clause(kind: str, quote: str, anchors: list[tuple[int, float]], question_terms: set[str]) -> tuple[int, int]:
+    """For why/how/what questions: the clause near the question's words that adds the most new words."""
+    markers = REASON_MARKERS if kind == "reason" else MEANS_MARKERS if kind == "means" else ()
+    best, best_score = None, -math.inf
+    for s, e in _clauses(quote):
+        words = terms(quote[s:e])
+        if not words:
+            continue
+        new = sum(1 for w in words if w not in question_terms) / len(words)
+        score = new * (0.5 + _proximity(quote, (s, e), anchors))
+        lower = quote[s:e].lower()
+        marker = next((m for m in markers if lower.startswith(m + " ")), None)
+        if marker:
+            score *= 2.0
+            s += len(marker) + 1  # the answer is what follows "because", "through", ...
+        n_words = len(quote[s:e].split())
+        if n_words > 14:
+            score *= 0.7
+        if score > best_score:
+            best, best_score = (s, e), score
+    if best is None:
+        return 0, len(quote)
+    s, e = best
+    words = list(re.finditer(r"\S+", quote[s:e]))
+    if len(words) > 14:  # keep the answer short: the 14 words that sit nearest the question's terms
+        e = s + words[13].end()
+    return s, e
