@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 MODEL_FILE = Path(__file__).with_name("abstain_model.json")
-# The signals, in the order the model's weights follow.
+# Every signal the assistant computes; a fitted model names the ones it uses.
 FEATURES = (
     "sentence_cosine",  # best sentence's cosine with the question
     "passage_cosine",  # best passage's cosine with the question
@@ -18,40 +18,48 @@ FEATURES = (
     "unknown_terms",  # idf-weighted share of key terms the corpus never uses
     "type_match",  # the quote holds the kind of answer asked for (a number, a date, ...)
     "missing_specifics",  # numbers, years or names in the question that the quote's context lacks
+    "key_coverage",  # share of the question's two rarest known terms found around the quote
 )
-THRESHOLD = 0.5
 
 
 @lru_cache(maxsize=1)
 def load_model(path: Path = MODEL_FILE) -> dict:
     model = json.loads(path.read_text(encoding="utf-8"))
-    if tuple(model["features"]) != FEATURES:
-        raise ValueError(f"{path}: features {model['features']} do not match {FEATURES}")
+    unknown = set(model["features"]) - set(FEATURES)
+    if unknown or len(model["weights"]) != len(model["features"]):
+        raise ValueError(f"{path}: features {sorted(unknown)} unknown or weights mismatched")
     return model
 
 
 def confidence(signals: dict[str, float], model: dict | None = None) -> float:
     """Probability that the corpus answers the question, given the answer's signals."""
     model = model or load_model()
-    z = model["bias"] + sum(w * signals[name] for w, name in zip(model["weights"], FEATURES))
+    z = model["bias"] + sum(w * signals.get(name, 0.0) for w, name in zip(model["weights"], model["features"]))
     return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
-def fit(rows: np.ndarray, labels: np.ndarray, l2: float = 0.01, steps: int = 4000, rate: float = 0.5
+def threshold(model: dict | None = None) -> float:
+    """The confidence below which the assistant abstains, chosen at calibration."""
+    return float((model or load_model())["threshold"])
+
+
+def fit(rows: np.ndarray, labels: np.ndarray, l2: float = 0.001, steps: int = 20000, rate: float = 1.0
         ) -> tuple[np.ndarray, float]:
-    """Logistic regression by full-batch gradient descent: deterministic, no extra dependency."""
+    """Class-balanced logistic regression by full-batch gradient descent: deterministic, no extra dependency."""
     weights = np.zeros(rows.shape[1])
     bias = 0.0
+    balance = np.where(labels > 0, 0.5 / max(labels.mean(), 1e-9), 0.5 / max(1 - labels.mean(), 1e-9))
     for _ in range(steps):
         p = 1.0 / (1.0 + np.exp(-(rows @ weights + bias)))
-        grad = p - labels
+        grad = (p - labels) * balance
         weights -= rate * (rows.T @ grad / len(labels) + l2 * weights)
         bias -= rate * grad.mean()
     return weights, float(bias)
 
 
-def save_model(weights: np.ndarray, bias: float, note: str, path: Path = MODEL_FILE) -> None:
-    model = {"features": list(FEATURES), "weights": [round(float(w), 6) for w in weights],
-             "bias": round(bias, 6), "threshold": THRESHOLD, "fitted_on": note}
+def save_model(features: list[str], weights: np.ndarray, bias: float, cut: float, note: str,
+               path: Path = MODEL_FILE) -> None:
+    model = {"features": list(features), "weights": [round(float(w), 6) for w in weights],
+             "bias": round(bias, 6), "threshold": round(cut, 6), "fitted_on": note}
     path.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
     load_model.cache_clear()

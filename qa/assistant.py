@@ -154,6 +154,10 @@ class Assistant:
         signals["unknown_terms"] = (sum(w for t, w in weights.items() if t not in self._idf)
                                     / sum(weights.values()))
         signals["missing_specifics"] = self._missing_specifics(question, choice.rows)
+        # the question's two rarest known terms: a near-miss borrows the topic but not these
+        known = sorted((t for t in weights if t in self._idf), key=lambda t: (-weights[t], t))[:2]
+        context = self._context_terms(choice.rows)
+        signals["key_coverage"] = (sum(1 for t in known if t in context) / len(known)) if known else 0.0
         first, last = self.index.sentences[choice.rows[0]], self.index.sentences[choice.rows[-1]]
         text = self.index.documents[first.doc].text[first.start:last.end]
         return signals, Citation(first.doc, first.start, last.end, text, 0.0, first.heading), tuple(pool[:k]), weights
@@ -163,7 +167,7 @@ class Assistant:
         question = check_query(question)
         signals, quote, shown, weights = self._decide(question, k, mode)
         confidence = abstain.confidence(signals) if quote else 0.0
-        if quote is None or confidence < abstain.THRESHOLD:
+        if quote is None or confidence < abstain.threshold():
             return Answer(question, False, "", "", (), shown, confidence)
         s, e = best_span(question, quote.text, weights)
         citation = Citation(quote.doc, quote.start, quote.end, quote.text, confidence, quote.heading)

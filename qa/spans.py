@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from .lexical import terms
+from .split import sentence_spans
 
 MONTHS = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
           r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
@@ -17,7 +18,8 @@ _UNIT = (r"(?:\s?%|\s?(?:percentage points|mt|tons?|tonnes?|kg|yuan|dollars?|eur
          r"weeks?|days?|hours?|meters?|km|GW|MW|kWh|people|times)\b(?:/mt|/t|/ton)?|/mt|-(?:year|month|day|meter)"
          r"(?:-level)?)?")
 NUMBER_RE = re.compile(
-    rf"{_QUALIFIER}(?:\d+N(?:-grade)?|{_NUMBER}(?:\s?[-–~]\s?{_NUMBER})?{_SCALE}{_UNIT}(?:\s(?:window|year window))?)"
+    rf"{_QUALIFIER}(?<![\w.])(?:\d+N(?:-grade)?|{_NUMBER}(?:\s?[-–~]\s?{_NUMBER})?{_SCALE}{_UNIT}"
+    r"(?:\s(?:window|year window))?)(?![A-Za-z0-9])"
     r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?)\b"
     r"(?:\s(?:consecutive\s)?(?:years?|months?|weeks?|days?|perspectives|pillars|trends|challenges|times))?",
     re.I)
@@ -143,12 +145,12 @@ def _list_spans(text: str) -> list[Span]:
         pieces = text[:pos].split(",")
         for i, piece in enumerate(reversed(pieces)):  # walk left over short items to the first one
             pos -= len(piece)
-            if len(piece.split()) > 4 or i == len(pieces) - 1:
+            if len(piece.split()) > 6 or "(" in piece or i == len(pieces) - 1:
                 break
             pos -= 1  # the comma
         first = text[pos:pos + len(piece)]
-        lead = re.search(r".*\b(?:such as|like|including|include|namely|as|of|in|for|from|on|through|to|"
-                         r"between|are|is|were|was|by)\s", first)
+        lead = re.search(r".*(?:\b(?:such as|like|including|include|namely|with|of|in|for|from|on|through|to|"
+                         r"between|are|is|were|was|by)\s|\()", first)
         if lead:
             pos += lead.end()
         elif len(first.split()) > 4:
@@ -187,23 +189,31 @@ def _clauses(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _proximity(text: str, span: tuple[int, int], anchors: list[tuple[int, float]]) -> float:
-    """How close a span sits to where the question's terms occur in the quote, weighted by term rarity."""
+def _proximity(text: str, span: tuple[int, int], anchors: list[tuple[int, str, float]]) -> float:
+    """How close a span sits to the question's terms in the quote: each term counts once, at its nearest
+    occurrence, weighted by its rarity; occurrences in the span's own clause count most."""
     s, e = span
-    score = 0.0
-    for pos, weight in anchors:
-        gap = s - pos if pos < s else (pos - e if pos > e else 0)
-        score += weight / (1.0 + max(gap, 0) / 25.0)
-    return score
+    clause_start = max((m.end() for m in _CLAUSE_CUT.finditer(text, 0, s)), default=0)
+    cut = _CLAUSE_CUT.search(text, e)
+    clause_end = cut.start() if cut else len(text)
+    nearest: dict[str, float] = {}
+    for pos, term, weight in anchors:
+        gap = s - pos if pos < s else (pos - e if pos >= e else 0)
+        same_clause = clause_start <= pos < clause_end
+        value = weight * (1.0 if same_clause else 0.35) / (1.0 + max(gap, 0) / 40.0)
+        if same_clause and (0 < s - pos <= 30 or 0 <= pos - e <= 25):
+            value *= 2.0  # "profit of 128 billion", "124 national-level mines": the words that name the figure
+        nearest[term] = max(nearest.get(term, 0.0), value)
+    return sum(nearest.values())
 
 
-def _anchors(text: str, q_terms: dict[str, float]) -> list[tuple[int, float]]:
-    """Positions in `text` of words whose stem is a question term, with that term's weight (each term counted once per spot)."""
+def _anchors(text: str, q_terms: dict[str, float]) -> list[tuple[int, str, float]]:
+    """Positions in `text` of words whose stem is a question term, with the term and its weight."""
     out = []
     for m in re.finditer(r"[A-Za-z0-9][\w\-]*", text):
-        t = terms(m.group())
-        if t and t[0] in q_terms:
-            out.append((m.start(), q_terms[t[0]]))
+        for t in terms(m.group()):
+            if t in q_terms:
+                out.append((m.start(), t, q_terms[t]))
     return out
 
 
@@ -232,22 +242,40 @@ def _respectively(text: str, q_terms: dict[str, float], spans: list[Span]) -> Sp
     return best
 
 
+_FOCUS = re.compile(r"^(?:how (?:much|many)|what|which|by how much)\s+(?:(?:share|percentage|fraction|proportion|"
+                    r"portion|kind|type|sort|is|was|were|are|the|of|did|does|do|has|have)\s+)*([\w'’\-]+)", re.I)
+
+
+def focus_term(question: str) -> str | None:
+    """The word a question asks about ("how much *profit*", "how many *national-level* mines"), stemmed."""
+    m = _FOCUS.match(question.strip())
+    found = terms(m.group(1)) if m else []
+    return found[0] if found else None
+
+
 def best_span(question: str, quote: str, q_weights: dict[str, float]) -> tuple[int, int]:
     """Offsets in `quote` of the shortest span that answers `question`; the whole quote when nothing better is found."""
     kind = expected_type(question)
+    focus = focus_term(question)
+    if focus in q_weights:  # the asked-about word decides between figures that share the rest of the sentence
+        q_weights = dict(q_weights, **{focus: 3.0 * q_weights[focus]})
     anchors = _anchors(quote, q_weights)
     spans = candidates(quote, kind)
     question_terms = set(q_weights)
     if kind in ("number", "percent", "count", "money"):
-        paired = _respectively(quote, q_weights, spans)
-        if paired:
-            return paired.start, paired.end
+        for piece_start, piece_end in sentence_spans(quote, 0, len(quote)):
+            piece = quote[piece_start:piece_end]
+            paired = _respectively(piece, q_weights, _number_spans(piece))
+            if paired:
+                return piece_start + paired.start, piece_start + paired.end
     scored = []
     for span in spans:
         span_terms = set(terms(quote[span.start:span.end]))
         if span_terms and span_terms <= question_terms:
             continue  # it only repeats the question
         score = _proximity(quote, (span.start, span.end), anchors)
+        if span.kind == "quoted" and len(span_terms & question_terms) > len(span_terms) / 2:
+            score *= 0.3  # a quotation that mostly restates the question
         if span.kind == kind or (kind == "number" and span.kind in ("amount", "money", "percent", "count")):
             score *= 1.6
         elif kind in ("count", "percent", "money") and span.kind == "year":
@@ -261,30 +289,41 @@ def best_span(question: str, quote: str, q_weights: dict[str, float]) -> tuple[i
     return _best_clause(kind, quote, anchors, question_terms)
 
 
-def _best_clause(kind: str, quote: str, anchors: list[tuple[int, float]], question_terms: set[str]) -> tuple[int, int]:
-    """For why/how/what questions: the clause near the question's words that adds the most new words."""
+CAUSAL = re.compile(r"\s(?:has|have|had)?\s?(?:caused|causes|led to|leads to|resulted in|results in|drove|drives)\s")
+
+
+def _best_clause(kind: str, quote: str, anchors: list[tuple[int, str, float]], question_terms: set[str]
+                 ) -> tuple[int, int]:
+    """For why/how/what questions: the clause that holds the question's words and adds the most new ones."""
     markers = REASON_MARKERS if kind == "reason" else MEANS_MARKERS if kind == "means" else ()
+    total = sum({t: w for _, t, w in anchors}.values()) or 1.0
     best, best_score = None, -math.inf
     for s, e in _clauses(quote):
-        words = terms(quote[s:e])
-        if not words:
-            continue
-        new = sum(1 for w in words if w not in question_terms) / len(words)
-        score = new * (0.5 + _proximity(quote, (s, e), anchors))
         lower = quote[s:e].lower()
+        if kind == "reason":  # "X has caused Y": the reason is X
+            causal = CAUSAL.search(quote, s, e)
+            if causal and set(terms(quote[causal.end():e])) & question_terms:
+                e = causal.start()
+        words = terms(quote[s:e])
+        if len(words) < 2:
+            continue
+        new = [w for w in words if w not in question_terms]
+        old = sum({t: w for pos, t, w in anchors if s <= pos < e}.values()) / total
+        score = min(len(new), 6) / 6 * (0.15 + old) + 0.1 * _proximity(quote, (s, e), anchors) / total
         marker = next((m for m in markers if lower.startswith(m + " ")), None)
         if marker:
-            score *= 2.0
+            score *= 1.5
             s += len(marker) + 1  # the answer is what follows "because", "through", ...
-        n_words = len(quote[s:e].split())
-        if n_words > 14:
-            score *= 0.7
+        if len(quote[s:e].split()) > 16:
+            score *= 0.8
         if score > best_score:
             best, best_score = (s, e), score
     if best is None:
         return 0, len(quote)
     s, e = best
     words = list(re.finditer(r"\S+", quote[s:e]))
-    if len(words) > 14:  # keep the answer short: the 14 words that sit nearest the question's terms
-        e = s + words[13].end()
+    if len(words) > 14:  # keep it short: drop the leading words that only repeat the question
+        keep = next((i for i, w in enumerate(words) if not set(terms(w.group())) <= question_terms), 0)
+        keep = min(keep, len(words) - 14)
+        s, e = s + words[keep].start(), s + words[min(keep + 13, len(words) - 1)].end()
     return s, e
