@@ -52,10 +52,13 @@ def parse_front_matter(text: str) -> tuple[dict, int]:
 def read_document(path: Path, root: Path) -> Document:
     """Decode one file strictly; empty, binary, oversized or non-UTF-8 files are an error naming the file."""
     doc_id = path.relative_to(root).as_posix()
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise QAError(f"{path}: file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit per document")
-    data = path.read_bytes()
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise QAError(f"{path}: file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit per document")
+        data = path.read_bytes()
+    except OSError as err:  # a dangling link, a folder named like a document, no permission
+        raise QAError(f"{path}: cannot read it ({err.strerror or err})") from None
     if b"\x00" in data:
         raise QAError(f"{path}: binary file (contains NUL bytes), not a text document")
     try:

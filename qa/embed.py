@@ -46,6 +46,7 @@ class Embedder:
     def model(self):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub: the model is on disk
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # no "Loading weights" bar on every start
         from sentence_transformers import SentenceTransformer
 
         try:

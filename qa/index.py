@@ -263,6 +263,11 @@ def open_index(index_dir: str | os.PathLike, corpus_dir: str | os.PathLike | Non
     if reason:
         if not quiet:
             print(f"qa: index {root} is being rebuilt from {corpus_dir}: {reason}", file=sys.stderr)
+        if settings is None and manifest and model is None:  # keep the split settings the index was built with
+            try:
+                settings = SplitSettings(**manifest["split"])
+            except (KeyError, TypeError):
+                settings = None
         index = build_index(corpus_dir, model=model or (manifest or {}).get("model"), settings=settings)
         save_index(index, root)
         return index

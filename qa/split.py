@@ -161,10 +161,11 @@ class Splitter:
                 level = len(heading.group(1))
                 path = [(lvl, h) for lvl, h in path if lvl < level] + [(level, heading.group(2))]
                 label = " › ".join(h for _, h in path)
+                spans = self._fitted(text, *heading.span(2))  # a heading longer than the budget is cut too
                 if sections and sections[-1][2]:  # a heading right under a heading: one section, not a stub
-                    sections[-1] = (label, sections[-1][1] + [heading.span(2)], True)
+                    sections[-1] = (label, sections[-1][1] + spans, True)
                 else:
-                    sections.append((label, [heading.span(2)], True))
+                    sections.append((label, spans, True))
                 continue
             if not sections or sections[-1][0] == FRONT_MATTER_HEADING:
                 sections.append(("", [], False))

@@ -1,0 +1,123 @@
+"""Shared fixtures: the real embedding model loaded once, a tiny corpus, and the speech indexed once per session."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model ships in a package: nothing may download
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("qa", deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", deadline=None, max_examples=2000, suppress_health_check=list(HealthCheck))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "qa"))
+
+REPO = Path(__file__).resolve().parents[1]
+SPEECH_CORPUS = REPO / "corpus"
+SPEECH_DOC = "ge-honglin-2025-mining-speech.md"
+
+# A corpus small enough to index in a second: nested folders, .txt and .md, front matter, CRLF line ends.
+TINY = {
+    "metals/copper.md": "---\ntitle: Copper notes\nauthor: Test Desk\n---\n\n# Copper\n\n"
+                        "Copper prices rose 12% in May. The Yulong mine expanded its output.\n\n"
+                        "## Smelting\n\nSmelters in Chile cut production after the strike.\n",
+    "metals/cobalt.txt": "Cobalt exports from the DRC were suspended for four months.\r\n"
+                         "The price of cobalt rose by half.\r\n\r\nBattery makers looked for other suppliers.\r\n",
+    "weather.txt": "It rained in Lisbon on Tuesday. The river flooded the lower town.\n\n"
+                   "Dr. Silva said the flood was the worst in ten years.\n",
+}
+
+
+def write_corpus(folder: Path, files: dict[str, str] = TINY) -> Path:
+    """Write `files` (relative path -> text) under `folder`, bytes exactly as given (no newline translation)."""
+    for rel, text in files.items():
+        path = folder / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode("utf-8"))
+    return folder
+
+
+def check_answer(answer: dict, corpus: Path) -> None:
+    """The answer contract that ../shared/tools/check-answers applies to every `qa ask --json` line."""
+    fields = {"question": str, "answerable": bool, "answer": str, "quote": str, "citations": list, "passages": list}
+    for key, kind in fields.items():
+        assert isinstance(answer.get(key), kind), f"{key!r} missing or not {kind.__name__}"
+    for c in answer["citations"]:
+        for key, kind in {"doc": str, "start": int, "end": int, "text": str, "score": (int, float)}.items():
+            assert isinstance(c.get(key), kind) and not isinstance(c.get(key), bool), key
+        source = (corpus / c["doc"]).read_bytes().decode("utf-8")
+        assert source[c["start"]:c["end"]] == c["text"]
+        assert c["text"] in answer["quote"]
+    for p in answer["passages"]:
+        for key, kind in {"id": str, "doc": str, "start": int, "end": int, "score": (int, float)}.items():
+            assert isinstance(p.get(key), kind) and not isinstance(p.get(key), bool), key
+    if answer["answer"]:
+        assert answer["answer"] in answer["quote"]
+    if answer["answerable"]:
+        assert answer["citations"] and answer["quote"] and answer["answer"]
+    else:
+        assert answer["answer"] == "" and answer["quote"] == "" and answer["citations"] == []
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The bundled all-MiniLM-L6-v2, loaded once for the whole run."""
+    from qa.embed import Embedder
+
+    model = Embedder()
+    model.model  # load now, so that the first test using it is not charged for it
+    return model
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path) -> Path:
+    return write_corpus(tmp_path / "corpus")
+
+
+@pytest.fixture(scope="session")
+def tiny_index_dir(tmp_path_factory, embedder) -> tuple[Path, Path]:
+    """(corpus, index) folders for the tiny corpus, built once; tests must not change them."""
+    from qa.index import build_index, save_index
+
+    root = tmp_path_factory.mktemp("tiny")
+    corpus = write_corpus(root / "corpus")
+    save_index(build_index(corpus, embedder=embedder), root / "index")
+    return corpus, root / "index"
+
+
+@pytest.fixture(scope="session")
+def tiny_index(tiny_index_dir):
+    from qa.index import load_index
+
+    return load_index(tiny_index_dir[1])
+
+
+@pytest.fixture(scope="session")
+def speech_index_dir(tmp_path_factory, embedder) -> Path:
+    """The speech corpus indexed once per session into a temporary folder; tests must not change it."""
+    from qa.index import build_index, save_index
+
+    folder = tmp_path_factory.mktemp("speech") / "index"
+    save_index(build_index(SPEECH_CORPUS, embedder=embedder), folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def speech_assistant(speech_index_dir, embedder):
+    from qa.assistant import Assistant
+    from qa.index import load_index
+    from qa.retrieve import Retriever
+
+    return Assistant(Retriever(load_index(speech_index_dir), embedder))
+
+
+@pytest.fixture
+def fresh_index(tmp_path, embedder) -> tuple[Path, Path]:
+    """(corpus, index) folders of a private tiny corpus and its index, for tests that edit or break them."""
+    from qa.index import build_index, save_index
+
+    corpus = write_corpus(tmp_path / "corpus")
+    save_index(build_index(corpus, embedder=embedder), tmp_path / "index")
+    return corpus, tmp_path / "index"

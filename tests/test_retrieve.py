@@ -1,0 +1,102 @@
+"""Retrieval: reciprocal rank fusion on hand-computed rankings, deterministic top-k, and search over a tiny index."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.errors import QAError
+from qa.retrieve import MAX_QUERY_CHARS, Retriever, rrf, top_k
+
+
+def test_rrf_matches_hand_computed_scores():
+    fused = rrf([[1, 2, 3], [3, 1]], k=60)
+    assert fused == pytest.approx({1: 1 / 61 + 1 / 62, 2: 1 / 62, 3: 1 / 63 + 1 / 61})
+    assert sorted(fused, key=lambda r: -fused[r]) == [1, 3, 2]
+
+
+def test_rrf_rewards_agreement_over_one_top_rank():
+    # 7 is first in one list and absent from the other; 8 is second in both
+    fused = rrf([[7, 8], [9, 8]], k=60)
+    assert fused[8] == pytest.approx(2 / 62) and fused[7] == pytest.approx(1 / 61) and fused[8] > fused[7]
+
+
+def test_rrf_weights_and_small_k():
+    fused = rrf([["a", "b"], ["b", "a"]], k=1, weights=[2.0, 1.0])
+    assert fused == pytest.approx({"a": 2 / 2 + 1 / 3, "b": 2 / 3 + 1 / 2})
+    assert rrf([]) == {} and rrf([[], []]) == {}
+
+
+def test_top_k_breaks_ties_by_lower_index():
+    scores = np.array([1.0, 3.0, 3.0, 2.0, 3.0])
+    assert top_k(scores, 2) == [1, 2]
+    assert top_k(scores, 4) == [1, 2, 4, 3]
+    assert top_k(scores, 10) == [1, 2, 4, 3, 0]
+    assert top_k(scores, 0) == [] and top_k(np.array([]), 3) == []
+    assert top_k(np.zeros(6), 3) == [0, 1, 2]
+
+
+@pytest.fixture(scope="module")
+def retriever(tiny_index, embedder):
+    return Retriever(tiny_index, embedder)
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_search_returns_ranked_hits_with_exact_offsets(retriever, mode):
+    hits = retriever.search("Which mine expanded its copper output?", k=3, mode=mode)
+    assert 1 <= len(hits) <= 3
+    assert [h.rank for h in hits] == list(range(len(hits)))
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    for h in hits:
+        p = h.passage
+        assert retriever.index.documents[p.doc].text[p.start:p.end] == p.text
+        d = h.to_dict()
+        assert (d["id"], d["doc"], d["start"], d["end"], d["text"]) == (p.id, p.doc, p.start, p.end, p.text)
+    assert "Yulong mine" in hits[0].passage.text and hits[0].passage.doc == "metals/copper.md"
+
+
+def test_modes_score_on_their_own_scales(retriever):
+    question = "Why did smelters in Chile cut production?"
+    dense = retriever.search(question, k=10, mode="dense")
+    assert all(-1.0 <= h.score <= 1.0 for h in dense)  # cosines of normalised vectors
+    assert len(dense) == len(retriever.index.passages)  # every passage has a cosine
+    lexical = retriever.search(question, k=10, mode="bm25")
+    assert lexical and all(h.score > 0 for h in lexical)  # only passages that share a term
+    assert all({"smelter", "chile", "cut", "product"} & set(_terms(h.passage.text)) for h in lexical)
+    hybrid = retriever.search(question, k=10)
+    assert hybrid[0].passage.id == "metals/copper.md#3" or "Smelters" in hybrid[0].passage.text
+    assert all(0 < h.score <= 2 / 61 for h in hybrid)  # at most first in both rankings
+
+
+def _terms(text):
+    from qa.lexical import terms
+
+    return terms(text)
+
+
+def test_k_limits_the_hits(retriever):
+    assert len(retriever.search("copper", k=1)) == 1
+    assert len(retriever.search("copper", k=50)) == len(retriever.index.passages)
+
+
+def test_a_question_with_no_known_word_still_gets_dense_hits(retriever):
+    assert retriever.search("zzqx wibble", k=2, mode="bm25") == []
+    assert len(retriever.search("zzqx wibble", k=2)) == 2
+
+
+@pytest.mark.parametrize("query, kwargs, words", [
+    ("", {}, "empty"),
+    ("   \n", {}, "empty"),
+    ("x" * (MAX_QUERY_CHARS + 1), {}, "limit"),
+    ("copper", {"k": 0}, "at least 1"),
+    ("copper", {"mode": "sparse"}, "mode"),
+])
+def test_bad_queries_are_clear_errors(retriever, query, kwargs, words):
+    with pytest.raises(QAError, match=words):
+        retriever.search(query, **kwargs)
+
+
+def test_retriever_load_opens_an_index_folder(tiny_index_dir):
+    corpus, index = tiny_index_dir
+    hits = Retriever.load(index).search("cobalt exports", k=2)
+    assert hits[0].passage.doc == "metals/cobalt.txt"
+    assert Retriever.load(index, corpus).index.manifest == Retriever.load(index).index.manifest

@@ -1,0 +1,39 @@
+"""End to end on the speech in corpus/: index it, answer a question with a verbatim citation, abstain off topic."""
+from __future__ import annotations
+
+import qa
+from conftest import SPEECH_CORPUS, SPEECH_DOC, check_answer
+
+SOURCE = (SPEECH_CORPUS / SPEECH_DOC).read_bytes().decode("utf-8")
+
+
+def test_the_speech_index_is_verbatim(speech_assistant):
+    index = speech_assistant.index
+    assert index.manifest["documents"] == 1 and index.documents[SPEECH_DOC].text == SOURCE
+    for unit in (*index.sentences, *index.passages):
+        assert SOURCE[unit.start:unit.end] == unit.text
+    assert any("New Changes in the Global Non-Ferrous Metals Mining Industry" in p.heading for p in index.passages)
+
+
+def test_it_names_the_copper_mine_in_tibet(speech_assistant):
+    answer = speech_assistant.ask("Which copper mine in Tibet is mentioned?")
+    assert answer.answerable
+    assert "Yulong Copper Mine" in answer.quote
+    for c in answer.citations:
+        assert c.doc == SPEECH_DOC and SOURCE[c.start:c.end] == c.text
+    assert SOURCE[answer.answer_start:answer.answer_start + len(answer.answer)] == answer.answer
+    check_answer(answer.to_dict(), SPEECH_CORPUS)
+
+
+def test_it_abstains_off_topic(speech_assistant):
+    answer = speech_assistant.ask("Who won the 2022 FIFA World Cup final?")
+    assert not answer.answerable and answer.answer == "" and answer.quote == "" and not answer.citations
+    assert answer.passages  # the closest passages are still shown
+    check_answer(answer.to_dict(), SPEECH_CORPUS)
+
+
+def test_the_python_api_of_the_readme(speech_index_dir):
+    hits = qa.Retriever.load(speech_index_dir).search("Which copper mine in Tibet is mentioned?", k=5)
+    assert len(hits) == 5 and any("Yulong" in h.passage.text for h in hits)
+    answer = qa.Assistant.load(speech_index_dir).ask("Which copper mine in Tibet is mentioned?")
+    assert isinstance(answer, qa.Answer) and "Yulong Copper Mine" in answer.quote
