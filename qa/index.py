@@ -129,6 +129,7 @@ def save_index(index: Index, index_dir: str | os.PathLike) -> Path:
 
     root = Path(index_dir)
     root.mkdir(parents=True, exist_ok=True)
+    previous = (root / CURRENT).read_text(encoding="utf-8").strip() if (root / CURRENT).is_file() else ""
     name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     tmp = root / f".{name}.partial"
     tmp.mkdir()
@@ -158,8 +159,10 @@ def save_index(index: Index, index_dir: str | os.PathLike) -> Path:
     except BaseException:  # CURRENT still names the old version; leftovers go at the next save
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    for old in root.iterdir():  # earlier versions and leftovers of interrupted builds
-        if old.name != name and (old.name.startswith("v-") or old.name.startswith(".v-")):
+    # Older versions and leftovers of interrupted builds go; the one just replaced stays, so a reader
+    # that read CURRENT a moment ago can still finish loading it.
+    for old in root.iterdir():
+        if old.name not in (name, previous) and (old.name.startswith("v-") or old.name.startswith(".v-")):
             shutil.rmtree(old, ignore_errors=True)
     index.manifest, index.path = manifest, root / name
     return root / name
@@ -196,7 +199,10 @@ def load_index(index_dir: str | os.PathLike, verify: bool = True) -> Index:
     import faiss
 
     root = Path(index_dir)
-    version, manifest = read_manifest(root)
+    try:
+        version, manifest = read_manifest(root)
+    except FileNotFoundError:
+        raise QAError(f"no index at {root}; build one with: qa index CORPUS_DIR --index {root}") from None
     hint = rebuild_hint(root, manifest.get("corpus_dir"))
     if verify:
         for rel, digest in manifest.get("files", {}).items():

@@ -84,8 +84,12 @@ def test_a_stale_index_is_rebuilt_and_says_so(fresh_index, capsys, corpus_given)
     err = capsys.readouterr().err
     assert "rebuilt" in err and "the corpus changed" in err and str(index) in err
     assert any("Snow fell on Porto" in p.text for p in rebuilt.passages)
-    assert version_folder(index) != before and not before.exists()  # the old version is cleared away
+    # the version just replaced stays for readers mid-load; the one before it is cleared away
+    assert version_folder(index) != before and before.exists()
     assert any("Snow fell" in p.text for p in load_index(index).passages)
+    (corpus / "weather.txt").write_text("Rain fell on Porto on Saturday.\n", encoding="utf-8")
+    open_index(index, corpus if corpus_given else None)
+    assert not before.exists()
 
 
 def test_a_missing_index_is_built_and_says_so(tiny_corpus, tmp_path, capsys):
@@ -188,9 +192,10 @@ def test_a_crash_while_saving_leaves_the_old_index_loading(index_copy, tiny_inde
     assert version_folder(index) == before_version
     assert after.manifest == before.manifest and after.passages == before.passages
     assert not any(p.name.endswith(".partial") for p in index.iterdir())
-    # the next save succeeds and clears whatever the crash left
+    # the next save succeeds and clears whatever the crash left, keeping only the version it replaced
     save_index(new, index)
-    assert [p.name for p in index.iterdir() if "v-" in p.name] == [version_folder(index).name]
+    assert sorted(p.name for p in index.iterdir() if "v-" in p.name) == sorted(
+        [version_folder(index).name, before_version.name])
     assert load_index(index).manifest["built_at"] == "the new version"
 
 
