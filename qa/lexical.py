@@ -7,7 +7,7 @@ from functools import lru_cache
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 # Words that say how a question is asked, not what it is about: they carry no evidence.
 QUESTION_WORDS = frozenset(
-    "what which who whom whose when where why how much many does did do is are was were the speech speaker "
+    "what which who whom whose when where why how much many does did do is are was were the speech "
     "say says said mention mentioned mentions according document text talk talks tell tells give given "
     "name named list kind sort type".split())
 

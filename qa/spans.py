@@ -21,7 +21,8 @@ NUMBER_RE = re.compile(
     rf"{_QUALIFIER}(?<![\w.])(?:\d+N(?:-grade)?|{_NUMBER}(?:\s?[-–~]\s?{_NUMBER})?{_SCALE}{_UNIT}"
     r"(?:\s(?:window|year window))?)(?![A-Za-z0-9])"
     r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?)\b"
-    r"(?:\s(?:consecutive\s)?(?:years?|months?|weeks?|days?|perspectives|pillars|trends|challenges|times))?",
+    r"(?:\s(?:consecutive\s)?(?:years?|months?|weeks?|days?|perspectives|pillars|trends|challenges|times))?"
+    r"(?![\w-])",
     re.I)
 DATE_RE = re.compile(
     rf"(?:the\s+)?(?:end|beginning|start|middle|first half|second half) of\s+(?:{MONTHS}\s+)?\d{{4}}"
@@ -34,13 +35,16 @@ DATE_RE = re.compile(
 _CAP_WORD = r"(?:[A-Z][\w'’.\-]*|\d+[A-Z][\w\-]*)"
 NAME_RE = re.compile(
     rf"{_CAP_WORD}(?:(?:\s+(?:of|and|for|the|on|in|under|de|la|du|von|van|-)){{0,2}}\s+{_CAP_WORD}"
-    rf"|,\s+(?:Co|Ltd|Inc|Corp|LLC|Province)\.?|\s+\([A-Z]{{2,}}\))*")
+    rf"|,\s+(?:Co|Ltd|Inc|Corp|LLC)\.?|,\s+[A-Z]\w+\s+(?:Province|State|County|Prefecture|Region)"
+    rf"|\s+\([A-Z]{{2,}}\))*")
 QUOTED_RE = re.compile(r"\"[^\"]{3,200}\"|“[^”]{3,200}”|'[^']{3,120}'")
 # Words that start a clause which gives a reason or a means.
 REASON_MARKERS = ("because of", "because", "due to", "owing to", "as a result of", "thanks to", "affected by",
                   "driven by", "with", "given", "since", "as")
 MEANS_MARKERS = ("through", "by", "via", "using", "with", "following", "based on")
 _CLAUSE_CUT = re.compile(r"[,;:()]|\s[-–—]\s|\.(?=\s|$)|\s(?:which|while|whereas|but|so that|thereby)\s")
+# For proximity, "A for X and B for Y" pairs A with X and B with Y.
+_PROXIMITY_CUT = re.compile(_CLAUSE_CUT.pattern + r"|\sand\s")
 _LIST_ITEM_END = re.compile(r"\s(?:were|was|are|is|have|has|had|will|would|can|should|must|reach|reached|reaching|"
                             r"to|in|at|on|which|that|with|from|for|as|by|through)\s", re.I)
 
@@ -61,22 +65,25 @@ def expected_type(question: str) -> str:
         return "year"
     if re.search(r"\bwhen\b|\bwhat (date|day|month|time)\b|\bby when\b|\bdeadline\b|\bhow soon\b", q):
         return "date"
-    if re.search(r"\bwhat (share|percentage|percent|fraction|proportion|portion|ratio|rate)\b|\bhow (dependent|"
-                 r"reliant)\b|\bhow much of\b|\bwhat per ?cent\b|\bby how much\b|\bhow fast\b|\bgrowth rate\b", q):
+    if re.search(r"\b(share|percentage|percent|fraction|proportion|portion|ratio|rate)\b|\bhow (dependent|"
+                 r"reliant)\b|\bhow much of\b|\bby how much\b|\bhow fast\b", q) and re.search(r"^(what|how|by)\b", q):
         return "percent"
     if re.search(r"\bhow many\b|\bnumber of\b|\bhow long\b", q):
         return "count"
     if re.search(r"\b(price|cost|revenue|profit|charges?|fee|worth|value)\b", q) and re.search(
-            r"\bhow much\b|\bwhat (was|is|were|are)\b|\bwhere did\b|\bstand\b", q):
+            r"\bhow much\b|^what\b|\bwhere did\b|\bstand\b", q):
         return "money"
-    if re.search(r"\bhow much\b|\bwhat (level|amount|volume|output|capacity|quantity|size|grade|purity)\b", q):
+    if re.search(r"\bhow much\b|\bwhat (level|amount|volume|output|capacity|quantity|size|grade|purity)\b", q) or (
+            re.search(r"^what (is|was|were|are)\b", q) and re.search(
+                r"\b(capacity|output|production|volume|amount|quantity|investment|demand|supply|exports?|imports?)\b", q)):
         return "number"
     if re.search(r"\bwhy\b|\bwhat (caused|causes|drove|drives|led to)\b|\breason\b", q):
         return "reason"
     if re.search(r"^how\b|\bin what way\b|\bby what means\b", q):
         return "means"
-    if re.search(r"\b(which|what) (\w+ )?(metals|minerals|countries|materials|technologies|elements|mechanisms|"
-                 r"areas|fields|places|measures|things|sectors|regions|pillars|items)\b|\bwhat are the\b|"
+    if re.search(r"\b(which|what|the) (\w+ ){0,2}(metals|minerals|countries|materials|technologies|elements|mechanisms|"
+                 r"areas|fields|places|measures|things|sectors|regions|pillars|items|obstacles|bottlenecks|challenges|"
+                 r"steps|ways|factors|benefits|risks|goals|priorities|policies|products|projects)\b|"
                  r"\blist\b|\bin which countries\b", q):
         return "list"
     if re.search(r"^(who|whom|whose)\b|\bwhich (company|firm|institute|organi[sz]ation|association|city|country|"
@@ -89,8 +96,11 @@ def expected_type(question: str) -> str:
 
 def _number_spans(text: str) -> list[Span]:
     spans = []
+    day_dates = [m.span() for m in DATE_RE.finditer(text) if re.search(r"[A-Za-z]", m.group())]
     for m in NUMBER_RE.finditer(text):
         s, e = m.span()
+        if any(ds <= s and e <= de for ds, de in day_dates):
+            continue  # the 22 of "February 22" is a date, not a figure
         while e > s and text[e - 1] in " ,.":
             e -= 1
         value = text[s:e]
@@ -145,23 +155,28 @@ def _list_spans(text: str) -> list[Span]:
         pieces = text[:pos].split(",")
         for i, piece in enumerate(reversed(pieces)):  # walk left over short items to the first one
             pos -= len(piece)
-            if len(piece.split()) > 6 or "(" in piece or i == len(pieces) - 1:
+            if len(piece.split()) > 6 or re.search(r"\((?![A-Z]{2,}\))", piece) or i == len(pieces) - 1:
                 break
             pos -= 1  # the comma
         first = text[pos:pos + len(piece)]
         lead = re.search(r".*(?:\b(?:such as|like|including|include|namely|with|of|in|for|from|on|through|to|"
-                         r"between|are|is|were|was|by)\s|\()", first)
+                         r"between|are|is|were|was|by)\s|\((?![A-Z]{2,}\)))", first)
         if lead:
             pos += lead.end()
         elif len(first.split()) > 4:
             pos += len(first) - len(" ".join(first.split()[-3:]))
         tail = text[m.end():]
-        cut = _LIST_ITEM_END.search(" " + tail)
-        end = m.end() + (max(cut.start(), 0) if cut else len(tail))
-        stop = _CLAUSE_CUT.search(text, m.end())
-        if stop and stop.start() < end:
-            end = stop.start()
-        s, e = pos, min(end, m.end() + 60)
+        name = NAME_RE.match(tail, len(tail) - len(tail.lstrip()) + (4 if tail.startswith("the ") else 0))
+        if name and name.group()[:1].isupper():  # "and the Partnership for Global Infrastructure (PGII)"
+            end = m.end() + name.end()
+        else:
+            cut = _LIST_ITEM_END.search(" " + tail)
+            end = m.end() + (max(cut.start(), 0) if cut else len(tail))
+            stop = _CLAUSE_CUT.search(text, m.end())
+            if stop and stop.start() < end:
+                end = stop.start()
+            end = min(end, m.end() + 60)
+        s, e = pos, end
         while s < e and text[s] in " ,":
             s += 1
         while e > s and text[e - 1] in " ,.":
@@ -193,8 +208,8 @@ def _proximity(text: str, span: tuple[int, int], anchors: list[tuple[int, str, f
     """How close a span sits to the question's terms in the quote: each term counts once, at its nearest
     occurrence, weighted by its rarity; occurrences in the span's own clause count most."""
     s, e = span
-    clause_start = max((m.end() for m in _CLAUSE_CUT.finditer(text, 0, s)), default=0)
-    cut = _CLAUSE_CUT.search(text, e)
+    clause_start = max((m.end() for m in _PROXIMITY_CUT.finditer(text, 0, s)), default=0)
+    cut = _PROXIMITY_CUT.search(text, e)
     clause_end = cut.start() if cut else len(text)
     nearest: dict[str, float] = {}
     for pos, term, weight in anchors:
@@ -253,6 +268,39 @@ def focus_term(question: str) -> str | None:
     return found[0] if found else None
 
 
+_ORG_WORDS = re.compile(r"\b(?:Association|Company|Co\.|Ltd|Inc|Corp|Corporation|Group|Institute|Ministry|University|"
+                        r"Bank|Agency|Commission|Council|Committee|Partnership|Organi[sz]ation|Federation|Union)\b")
+_ORG_QUESTION = re.compile(r"\b(?:company|firm|institute|organi[sz]ation|association|agency|ministry|university|"
+                           r"bank|group|body)\b", re.I)
+_PLACE_QUESTION = re.compile(r"\b(?:city|country|countries|place|province|region|where)\b", re.I)
+_TITLE_QUESTION = re.compile(r"\b(?:plan|notice|act|law|regulation|policy|title|name|called|term|slogan|quoted|"
+                             r"saying|said|describe|phrase|image)\b", re.I)
+_FUNCTION_WORDS = frozenset("and or but which that while whereas so thus also then as the a an its their this these "
+                            "is are was were be been has have had will would can could should must to of in on at "
+                            "for with by from into".split())
+
+
+def trim(quote: str, s: int, e: int, question_terms: set[str], min_words: int = 4) -> tuple[int, int]:
+    """Drop leading words that only repeat the question or join clauses, and trailing joining words,
+    keeping at least `min_words` words where the span has them."""
+    words = list(re.finditer(r"\S+", quote[s:e]))
+    if len(words) <= min_words:
+        return s, e
+
+    def adds(word) -> bool:
+        found = terms(word.group())
+        return bool(found) and not set(found) <= question_terms
+
+    first = next((i for i, w in enumerate(words) if adds(w)), 0)
+    if first > 0 and words[first - 1].group().lower() in ("the", "a", "an"):
+        first -= 1
+    last = len(words) - 1
+    while last > first and words[last].group().lower().strip(",.;:") in _FUNCTION_WORDS:
+        last -= 1
+    first = max(0, min(first, last + 1 - min_words))
+    return s + words[first].start(), s + words[last].end()
+
+
 def best_span(question: str, quote: str, q_weights: dict[str, float]) -> tuple[int, int]:
     """Offsets in `quote` of the shortest span that answers `question`; the whole quote when nothing better is found."""
     kind = expected_type(question)
@@ -260,7 +308,6 @@ def best_span(question: str, quote: str, q_weights: dict[str, float]) -> tuple[i
     if focus in q_weights:  # the asked-about word decides between figures that share the rest of the sentence
         q_weights = dict(q_weights, **{focus: 3.0 * q_weights[focus]})
     anchors = _anchors(quote, q_weights)
-    spans = candidates(quote, kind)
     question_terms = set(q_weights)
     if kind in ("number", "percent", "count", "money"):
         for piece_start, piece_end in sentence_spans(quote, 0, len(quote)):
@@ -268,20 +315,41 @@ def best_span(question: str, quote: str, q_weights: dict[str, float]) -> tuple[i
             paired = _respectively(piece, q_weights, _number_spans(piece))
             if paired:
                 return piece_start + paired.start, piece_start + paired.end
+    spans = candidates(quote, kind)
+    if kind == "name" and not _TITLE_QUESTION.search(question):
+        spans = [sp for sp in spans if sp.kind != "quoted"]  # a quotation answers "what is it called", not "who"
+    if kind in ("percent", "money", "year") and any(sp.kind == kind for sp in spans):
+        spans = [sp for sp in spans if sp.kind == kind]  # "by how much" wants the percentage, not the prices
     scored = []
     for span in spans:
-        span_terms = set(terms(quote[span.start:span.end]))
+        text = quote[span.start:span.end]
+        span_terms = set(terms(text))
         if span_terms and span_terms <= question_terms:
             continue  # it only repeats the question
+        if span.kind == "list" and len(span_terms - question_terms) < len(span_terms) / 2:
+            continue  # a list mostly of the question's own words is its subject, not its answer
         score = _proximity(quote, (span.start, span.end), anchors)
-        if span.kind == "quoted" and len(span_terms & question_terms) > len(span_terms) / 2:
+        if (span.kind == "quoted" and not _TITLE_QUESTION.search(question)
+                and len(span_terms & question_terms) > len(span_terms) / 2):
             score *= 0.3  # a quotation that mostly restates the question
         if span.kind == kind or (kind == "number" and span.kind in ("amount", "money", "percent", "count")):
             score *= 1.6
         elif kind in ("count", "percent", "money") and span.kind == "year":
             score *= 0.2
         if kind == "name":
-            score *= 1.0 + 0.1 * min(len(quote[span.start:span.end].split()), 6)
+            score *= 1.0 + 0.1 * min(len(text.split()), 6)
+            is_org = bool(_ORG_WORDS.search(text))
+            if _ORG_QUESTION.search(question):
+                score *= 2.0 if is_org else 1.0
+            elif _PLACE_QUESTION.search(question) and is_org:
+                score *= 0.5
+            if re.search(r"\bby\s+(?:the\s+)?$", quote[max(0, span.start - 8):span.start]):
+                score *= 1.5  # "developed by X": the agent
+        if span.kind == "list":
+            score *= 1.0 + 0.3 * min(text.count(",") + 1, 6)  # the whole enumeration, not its last pair
+        if span.kind == "list" and re.search(r"\b(?:such as|including|like|namely|are|were|include)\s+(?:the\s+)?$",
+                                             quote[max(0, span.start - 14):span.start]):
+            score *= 1.5
         scored.append((score, -(span.end - span.start), span.start, span))
     if scored:
         span = max(scored)[3]
@@ -294,36 +362,40 @@ CAUSAL = re.compile(r"\s(?:has|have|had)?\s?(?:caused|causes|led to|leads to|res
 
 def _best_clause(kind: str, quote: str, anchors: list[tuple[int, str, float]], question_terms: set[str]
                  ) -> tuple[int, int]:
-    """For why/how/what questions: the clause that holds the question's words and adds the most new ones."""
+    """For why/how/what questions: the clause that holds the question's words and adds the most new ones;
+    for why and how, a clause opened by a reason or means marker ("with", "through", "X has caused")."""
     markers = REASON_MARKERS if kind == "reason" else MEANS_MARKERS if kind == "means" else ()
     total = sum({t: w for _, t, w in anchors}.values()) or 1.0
     best, best_score = None, -math.inf
     for s, e in _clauses(quote):
         lower = quote[s:e].lower()
+        signalled = False
         if kind == "reason":  # "X has caused Y": the reason is X
             causal = CAUSAL.search(quote, s, e)
             if causal and set(terms(quote[causal.end():e])) & question_terms:
-                e = causal.start()
+                e, signalled = causal.start(), True
+        marker = next((m for m in markers if lower.startswith(m + " ")), None)
+        if marker:
+            s += len(marker) + 1  # the answer is what follows "because", "through", ...
+            signalled = True
         words = terms(quote[s:e])
         if len(words) < 2:
             continue
         new = [w for w in words if w not in question_terms]
         old = sum({t: w for pos, t, w in anchors if s <= pos < e}.values()) / total
-        score = min(len(new), 6) / 6 * (0.15 + old) + 0.1 * _proximity(quote, (s, e), anchors) / total
-        marker = next((m for m in markers if lower.startswith(m + " ")), None)
-        if marker:
-            score *= 1.5
-            s += len(marker) + 1  # the answer is what follows "because", "through", ...
+        near = _proximity(quote, (s, e), anchors) / total
+        if signalled:  # the reason sits beside the words of the question, not among them
+            score = min(len(new), 6) / 6 * (0.5 + near) * 1.5
+        else:
+            score = min(len(new), 6) / 6 * (0.15 + old) + 0.1 * near
         if len(quote[s:e].split()) > 16:
             score *= 0.8
         if score > best_score:
             best, best_score = (s, e), score
     if best is None:
         return 0, len(quote)
-    s, e = best
+    s, e = trim(quote, *best, question_terms)
     words = list(re.finditer(r"\S+", quote[s:e]))
-    if len(words) > 14:  # keep it short: drop the leading words that only repeat the question
-        keep = next((i for i, w in enumerate(words) if not set(terms(w.group())) <= question_terms), 0)
-        keep = min(keep, len(words) - 14)
-        s, e = s + words[keep].start(), s + words[min(keep + 13, len(words) - 1)].end()
+    if len(words) > 14:  # still long: keep its first 14 words
+        e = s + words[13].end()
     return s, e
