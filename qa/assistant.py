@@ -10,7 +10,7 @@ import numpy as np
 
 from . import abstain
 from .index import SplitSettings
-from .lexical import question_terms, raw_tokens, terms
+from .lexical import META_WORDS, question_terms, raw_tokens, terms
 from .records import Answer, Citation, Hit, Sentence
 from .retrieve import Retriever, check_query
 from .spans import best_span, candidates, expected_type
@@ -32,7 +32,7 @@ class Assistant:
     """Question answering over one index: `Assistant.load("index/").ask("...")` returns an `Answer`."""
 
     # sentence score = cosine, own coverage, context coverage, answer-type match, passage rank (tuned on eval/)
-    WEIGHTS = (1.0, 0.6, 0.2, 0.15, 0.1)
+    WEIGHTS = (1.0, 0.6, 0.2, 0.1, 0.1)
 
     def __init__(self, retriever: Retriever):
         self.retriever = retriever
@@ -56,7 +56,8 @@ class Assistant:
         return cached
 
     def _weights(self, question: str) -> dict[str, float]:
-        return {t: self._idf.get(t, self._idf_unknown) for t in question_terms(question)}
+        meta = {stem for word in META_WORDS for stem in terms(word)}
+        return {t: self._idf.get(t, self._idf_unknown) * (0.3 if t in meta else 1.0) for t in question_terms(question)}
 
     @staticmethod
     def _coverage(weights: dict[str, float], found: set[str]) -> float:
@@ -106,12 +107,14 @@ class Assistant:
             context = self._coverage(weights, self._context_terms((row,)))
             typed = 1.0 if (kind in ("reason", "means", "clause", "list", "name")
                             or candidates(sentence.text, kind)) else 0.0
+            if typed and kind in ("count", "percent", "money", "number", "date", "year"):
+                typed = 2.0  # a figure or date asked for is worth more than a shared word
             w = self.WEIGHTS
             score = (w[0] * cos + w[1] * own + w[2] * context + w[3] * typed
                      + w[4] / (1 + passage_rank[row]))
             if best is None or score > best.score:
                 best = Choice((row,), score, {"sentence_cosine": cos, "coverage": own, "context_coverage": context,
-                                              "type_match": typed})
+                                              "type_match": min(typed, 1.0)})
         return self._extend(question, kind, best, weights, vector)
 
     def _extend(self, question: str, kind: str, choice: Choice, weights: dict[str, float],
@@ -127,6 +130,8 @@ class Assistant:
             gain = self._coverage(weights, own_terms | self._terms_of(other)) - choice.signals["coverage"]
             if other == row - 1 and _ANAPHORA.match(sentences[row].text):
                 gain += 0.2
+            if other == row + 1 and _ANAPHORA.match(sentences[other].text):
+                gain += 0.1  # "This means that ...": the next sentence carries the point on
             if not choice.signals["type_match"] and candidates(sentences[other].text, kind):
                 gain += 0.15
             cos = float(self.index.sentence_vectors[other] @ vector)

@@ -10,6 +10,9 @@ QUESTION_WORDS = frozenset(
     "what which who whom whose when where why how much many does did do is are was were the speech "
     "say says said mention mentioned mentions according document text talk talks tell tells give given "
     "name named list kind sort type".split())
+# Words about the document itself ("the speaker", "this article"): kept, but they weigh little, since a
+# question that names them is about the content, not about the byline where they occur.
+META_WORDS = frozenset("speaker speakers author article paper report".split())
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,4 @@
-"""Hybrid retrieval over an index: dense (FAISS) and BM25 rankings, fused by reciprocal rank."""
+"""Hybrid retrieval over an index: dense (FAISS) and BM25 scores, fused by a z-score mix (or reciprocal rank)."""
 from __future__ import annotations
 
 import os
@@ -16,6 +16,20 @@ MODES = ("hybrid", "dense", "bm25")
 RRF_K = 60  # the constant of Cormack et al. (2009); damps the weight of the very top ranks
 MAX_QUERY_CHARS = 20_000
 
+# How mode "hybrid" fuses the two signals.
+#   "zscore": each signal is z-normalised over the candidate pool (the dense top-N plus the BM25 top-N that
+#             the retriever considered), then mixed as DENSE_WEIGHT * z(cosine) + (1 - DENSE_WEIGHT) * z(BM25).
+#   "rrf":    reciprocal rank fusion of the two rankings (k = RRF_K), which ignores how far apart scores are.
+# Measured (`qa eval`, k = 10; XQuAD-en doc Recall@1 over 240 contexts / speech-set passage Recall@1, MRR):
+#   dense 0.898 / 0.818, 0.873   bm25 0.921 / 0.909, 0.931   rrf 0.934 / 0.879, 0.914
+#   zscore 0.951 / 0.919, 0.936 (DENSE_WEIGHT 0.45: 0.954, 0.55: 0.947; the equal mix is kept as the untuned choice)
+# Min-max normalisation did as well at 0.4 (0.950) but moves with the single best and worst candidates; weighted
+# RRF (BM25 weight 0.5-2) and RRF k from 1 to 60 stayed between 0.92 and 0.94. RRF loses because a passage far
+# ahead on one signal and close behind on the other ranks the same as one narrowly ahead on both.
+FUSIONS = ("zscore", "rrf")
+FUSION = "zscore"
+DENSE_WEIGHT = 0.5
+
 
 def rrf(rankings: list[list[int]], k: int = RRF_K, weights: list[float] | None = None) -> dict[int, float]:
     """Reciprocal rank fusion: sum over rankings of weight / (k + rank), rank counted from 1."""
@@ -25,6 +39,33 @@ def rrf(rankings: list[list[int]], k: int = RRF_K, weights: list[float] | None =
         for rank, item in enumerate(ranking, start=1):
             fused[item] = fused.get(item, 0.0) + weight / (k + rank)
     return fused
+
+
+def zscores(values: list[float]) -> list[float]:
+    """(v - mean) / standard deviation (population); all zeros when the values do not vary."""
+    n = len(values)
+    if n == 0:
+        return []
+    mu = sum(values) / n
+    sd = (sum((v - mu) ** 2 for v in values) / n) ** 0.5
+    return [(v - mu) / sd if sd > 0 else 0.0 for v in values]
+
+
+def zscore_mix(dense: dict[int, float], lexical: dict[int, float], dense_weight: float = DENSE_WEIGHT
+               ) -> dict[int, float]:
+    """Fuse two score maps over the union of their keys: dense_weight * z(dense) + (1 - dense_weight) * z(lexical).
+
+    A candidate missing from `lexical` scores 0 there (BM25 found none of the query's terms in it); one missing
+    from `dense` (outside the dense top-N) takes the lowest dense score seen, a bound on its true cosine.
+    The z-scores are over the pool, so the fused scores are relative to it and not comparable across queries.
+    """
+    pool = sorted(set(dense) | set(lexical))
+    if not pool:
+        return {}
+    floor = min(dense.values()) if dense else 0.0
+    zd = zscores([dense.get(r, floor) for r in pool])
+    zl = zscores([lexical.get(r, 0.0) for r in pool])
+    return {r: dense_weight * a + (1.0 - dense_weight) * b for r, a, b in zip(pool, zd, zl)}
 
 
 def top_k(scores: np.ndarray, n: int) -> list[int]:
@@ -56,15 +97,18 @@ def check_query(query: str) -> str:
 class Retriever:
     """Searches an index; other tools can use it on its own: `Retriever.load("index/").search(q, k=5)`."""
 
-    def __init__(self, index: Index, embedder: Embedder | None = None):
+    def __init__(self, index: Index, embedder: Embedder | None = None, fusion: str = FUSION):
+        if fusion not in FUSIONS:
+            raise QAError(f"unknown fusion {fusion!r}; choose one of {', '.join(FUSIONS)}")
         self.index = index
         self.embedder = embedder or Embedder(index.manifest.get("model"))
+        self.fusion = fusion  # how mode "hybrid" combines dense and BM25: see FUSION
 
     @classmethod
     def load(cls, index_dir: str | os.PathLike = "index", corpus_dir: str | os.PathLike | None = None,
-             model: str | None = None, settings: SplitSettings | None = None) -> "Retriever":
+             model: str | None = None, settings: SplitSettings | None = None, fusion: str = FUSION) -> "Retriever":
         """Open an index folder (building or refreshing it from `corpus_dir` when given and needed)."""
-        return cls(open_index(index_dir, corpus_dir, model=model, settings=settings))
+        return cls(open_index(index_dir, corpus_dir, model=model, settings=settings), fusion=fusion)
 
     def depth(self, k: int) -> int:
         return min(len(self.index.passages), max(100, 10 * k))
@@ -91,11 +135,18 @@ class Retriever:
             fused = {r: scored.dense[r] for r in dense_rank}
         elif mode == "bm25":
             fused = {r: float(scored.bm25[r]) for r in lexical_rank}
-        else:
+        elif self.fusion == "rrf":
             fused = rrf([dense_rank, lexical_rank])
+        else:
+            pool = sorted(set(lexical_rank) | set(scored.dense))
+            fused = zscore_mix(scored.dense, {r: float(scored.bm25[r]) for r in pool})
         order = sorted(fused, key=lambda r: (-fused[r], r))[:k]
         return [Hit(self.index.passages[r], fused[r], n) for n, r in enumerate(order)]
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
-        """The k passages that best match `query`, best first, with fused scores and exact offsets."""
+        """The k passages that best match `query`, best first, with fused scores and exact offsets.
+
+        Scores are on each mode's own scale: cosine (dense), BM25 (bm25), or for hybrid the z-score mix (in
+        standard deviations above the query's candidate pool average, so only comparable within one query) or,
+        with fusion="rrf", the RRF score (at most 2 / 61)."""
         return self.rank(self.score(query, k), k, mode)

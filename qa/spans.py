@@ -46,7 +46,7 @@ _CLAUSE_CUT = re.compile(r"[,;:()]|\s[-–—]\s|\.(?=\s|$)|\s(?:which|while|whe
 # For proximity, "A for X and B for Y" pairs A with X and B with Y.
 _PROXIMITY_CUT = re.compile(_CLAUSE_CUT.pattern + r"|\sand\s")
 _LIST_ITEM_END = re.compile(r"\s(?:were|was|are|is|have|has|had|will|would|can|should|must|reach|reached|reaching|"
-                            r"to|in|at|on|which|that|with|from|for|as|by|through)\s", re.I)
+                            r"to|in|at|on|which|that|with|from|for|by|through)\s", re.I)
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,9 @@ def expected_type(question: str) -> str:
         return "percent"
     if re.search(r"\bhow many\b|\bnumber of\b|\bhow long\b", q):
         return "count"
-    if re.search(r"\b(price|cost|revenue|profit|charges?|fee|worth|value)\b", q) and re.search(
-            r"\bhow much\b|^what\b|\bwhere did\b|\bstand\b", q):
+    if re.search(r"^what (?:(?:is|was|were|are) )?(?:the )?(?:[\w\-']+ ){0,3}(price|cost|revenue|profit|charges?|fee|"
+                 r"worth|value|tcs?)s?\b|\bhow much\b.*\b(price|cost|revenue|profit|charges?|fee|worth|value)\b|"
+                 r"\bwhere did\b.*\bstand\b", q):
         return "money"
     if re.search(r"\bhow much\b|\bwhat (level|amount|volume|output|capacity|quantity|size|grade|purity)\b", q) or (
             re.search(r"^what (is|was|were|are)\b", q) and re.search(
@@ -258,7 +259,8 @@ def _respectively(text: str, q_terms: dict[str, float], spans: list[Span]) -> Sp
 
 
 _FOCUS = re.compile(r"^(?:how (?:much|many)|what|which|by how much)\s+(?:(?:share|percentage|fraction|proportion|"
-                    r"portion|kind|type|sort|is|was|were|are|the|of|did|does|do|has|have)\s+)*([\w'’\-]+)", re.I)
+                    r"portion|kind|type|sort|is|was|were|are|the|of|did|does|do|has|have|[\w\-]+['’]s)\s+)*"
+                    r"([\w'’\-]+)", re.I)
 
 
 def focus_term(question: str) -> str | None:
@@ -295,10 +297,26 @@ def trim(quote: str, s: int, e: int, question_terms: set[str], min_words: int = 
     if first > 0 and words[first - 1].group().lower() in ("the", "a", "an"):
         first -= 1
     last = len(words) - 1
-    while last > first and words[last].group().lower().strip(",.;:") in _FUNCTION_WORDS:
-        last -= 1
+    while last > first and (words[last].group().lower().strip(",.;:") in _FUNCTION_WORDS
+                            or (last - first >= 8 and not adds(words[last]))):
+        last -= 1  # joining words, and on a long span the words that only repeat the question
     first = max(0, min(first, last + 1 - min_words))
     return s + words[first].start(), s + words[last].end()
+
+
+_DEFINE = re.compile(r"\b(?:refer to|refers to|stand for|stands for|mean by|consist of|include)\b", re.I)
+
+
+def _definition(question: str, quote: str) -> tuple[int, int] | None:
+    """'What does "X" refer to?': the parenthesis that follows X in the quote."""
+    if not _DEFINE.search(question):
+        return None
+    for term in re.findall(r"[\"“]([^\"”]{2,60})[\"”]", question):
+        at = quote.find(term)
+        paren = re.compile(r"[\"”]?\s*\(([^()]{2,200})\)").match(quote, at + len(term)) if at >= 0 else None
+        if paren:
+            return paren.span(1)
+    return None
 
 
 def best_span(question: str, quote: str, q_weights: dict[str, float]) -> tuple[int, int]:
@@ -315,8 +333,11 @@ def best_span(question: str, quote: str, q_weights: dict[str, float]) -> tuple[i
             paired = _respectively(piece, q_weights, _number_spans(piece))
             if paired:
                 return piece_start + paired.start, piece_start + paired.end
+    defined = _definition(question, quote)
+    if defined:
+        return defined
     spans = candidates(quote, kind)
-    if kind == "name" and not _TITLE_QUESTION.search(question):
+    if kind == "name" and (not _TITLE_QUESTION.search(question) or re.match(r"\s*who\b", question, re.I)):
         spans = [sp for sp in spans if sp.kind != "quoted"]  # a quotation answers "what is it called", not "who"
     if kind in ("percent", "money", "year") and any(sp.kind == kind for sp in spans):
         spans = [sp for sp in spans if sp.kind == kind]  # "by how much" wants the percentage, not the prices
@@ -357,6 +378,9 @@ def best_span(question: str, quote: str, q_weights: dict[str, float]) -> tuple[i
     return _best_clause(kind, quote, anchors, question_terms)
 
 
+_EFFECT = re.compile(r"(?:compelling|forcing|prompting|leading|causing|driving|pushing|resulting|making)\b")
+_ENUMERATION_TAIL = re.compile(r"(?:,\s*[\w\-]+(?:\s[\w\-]+){0,3})*,?\s+(?:and|or)\s+[\w\-]+(?:\s[\w\-]+){0,3}"
+                               r"(?=[,.;]|$)")
 CAUSAL = re.compile(r"\s(?:has|have|had)?\s?(?:caused|causes|led to|leads to|resulted in|results in|drove|drives)\s")
 
 
@@ -367,9 +391,13 @@ def _best_clause(kind: str, quote: str, anchors: list[tuple[int, str, float]], q
     markers = REASON_MARKERS if kind == "reason" else MEANS_MARKERS if kind == "means" else ()
     total = sum({t: w for _, t, w in anchors}.values()) or 1.0
     best, best_score = None, -math.inf
-    for s, e in _clauses(quote):
+    clauses = _clauses(quote)
+    for n, (s, e) in enumerate(clauses):
         lower = quote[s:e].lower()
         signalled = False
+        if kind == "reason" and n > 0 and _EFFECT.match(lower) and set(terms(quote[s:e])) & question_terms:
+            s, e = clauses[n - 1]  # "X, compelling Y to ...": the reason is X
+            lower, signalled = quote[s:e].lower(), True
         if kind == "reason":  # "X has caused Y": the reason is X
             causal = CAUSAL.search(quote, s, e)
             if causal and set(terms(quote[causal.end():e])) & question_terms:
@@ -378,6 +406,10 @@ def _best_clause(kind: str, quote: str, anchors: list[tuple[int, str, float]], q
         if marker:
             s += len(marker) + 1  # the answer is what follows "because", "through", ...
             signalled = True
+        else:  # "... chain through a combination of policies": the means follow the marker mid-clause
+            inner = re.search(r"\s(" + "|".join(markers) + r")\s", quote[s:e]) if markers else None
+            if inner and set(terms(quote[s:s + inner.start()])) & question_terms:
+                s, signalled = s + inner.end(), True
         words = terms(quote[s:e])
         if len(words) < 2:
             continue
@@ -385,7 +417,7 @@ def _best_clause(kind: str, quote: str, anchors: list[tuple[int, str, float]], q
         old = sum({t: w for pos, t, w in anchors if s <= pos < e}.values()) / total
         near = _proximity(quote, (s, e), anchors) / total
         if signalled:  # the reason sits beside the words of the question, not among them
-            score = min(len(new), 6) / 6 * (0.5 + near) * 1.5
+            score = (1.0 if new else 0.0) * (0.5 + near) * 1.5
         else:
             score = min(len(new), 6) / 6 * (0.15 + old) + 0.1 * near
         if len(quote[s:e].split()) > 16:
@@ -395,6 +427,9 @@ def _best_clause(kind: str, quote: str, anchors: list[tuple[int, str, float]], q
     if best is None:
         return 0, len(quote)
     s, e = trim(quote, *best, question_terms)
+    tail = _ENUMERATION_TAIL.match(quote, e)
+    if tail:  # "innovation in science, technology, and institutional mechanisms": keep the whole list
+        e = tail.end()
     words = list(re.finditer(r"\S+", quote[s:e]))
     if len(words) > 14:  # still long: keep its first 14 words
         e = s + words[13].end()

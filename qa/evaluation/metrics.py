@@ -10,6 +10,7 @@ from typing import Iterable, Mapping, Sequence
 from .datasets import Question, Span
 
 RECALL_KS = (1, 3, 5, 10)
+DOC_RECALL_KS = (1, 5)  # document-level hit rates reported (those up to the ranking depth k)
 NDCG_K = 10
 
 # ---------------------------------------------------------------- text normalisation
@@ -100,6 +101,17 @@ def first_hit_rank(relevant: Sequence[bool]) -> int | None:
     return next((n for n, rel in enumerate(relevant, 1) if rel), None)
 
 
+def gold_docs(question: Question) -> set[str]:
+    """The documents a retrieved passage must come from: those of the gold spans, else the question's `doc`."""
+    docs = {g.doc for g in question.gold_spans}
+    return docs or ({question.doc} if question.doc else set())
+
+
+def doc_relevance(retrieved: Sequence[Span], docs: set[str]) -> list[bool]:
+    """Whether each retrieved passage comes from a gold document (document-level: any passage of it counts)."""
+    return [p.doc in docs for p in retrieved]
+
+
 def recall_at(rank: int | None, k: int) -> float:
     """Hit rate at k for one question: 1.0 when some relevant passage is in the top k."""
     return float(rank is not None and rank <= k)
@@ -170,13 +182,19 @@ def mean(values: Iterable[float | None]) -> float | None:
 # ---------------------------------------------------------------- one question, one system
 
 def score_retrieval(question: Question, passages: Sequence[Span], n_relevant: int) -> dict:
-    """Rank of the first passage overlapping the gold, and nDCG; None fields when the gold span is unknown."""
+    """Rank of the first passage overlapping the gold, and nDCG; None fields when the gold span is unknown.
+
+    `doc_rank` is the rank of the first passage from a gold document (`gold_docs`), for answerable questions
+    whose document is known, gold span or not.
+    """
+    docs = gold_docs(question) if question.answerable else set()
+    doc = {"has_gold_doc": bool(docs), "doc_rank": first_hit_rank(doc_relevance(passages, docs)) if docs else None}
     gold = question.gold_spans
     if not question.answerable or not gold:
-        return {"has_gold_span": False, "rank": None, f"ndcg@{NDCG_K}": None}
+        return {"has_gold_span": False, "rank": None, f"ndcg@{NDCG_K}": None, **doc}
     rel = relevance(passages, gold)
     ndcg = ndcg_at(rel, n_relevant, NDCG_K) or 0.0  # no relevant passage anywhere: nothing could be found
-    return {"has_gold_span": True, "rank": first_hit_rank(rel), f"ndcg@{NDCG_K}": round(ndcg, 4)}
+    return {"has_gold_span": True, "rank": first_hit_rank(rel), f"ndcg@{NDCG_K}": round(ndcg, 4), **doc}
 
 
 def score_answer(question: Question, answer: Mapping, sources: Mapping[str, str]) -> dict:
@@ -204,16 +222,20 @@ def score_answer(question: Question, answer: Mapping, sources: Mapping[str, str]
 def aggregate(rows: Sequence[Mapping], ks: Sequence[int] = RECALL_KS) -> dict:
     """Means over the rows of one system (rows from score_retrieval and score_answer plus `answerable`)."""
     ranked = [r for r in rows if r.get("answerable") and r.get("has_gold_span")]
+    doc_ranked = [r for r in rows if r.get("answerable") and r.get("has_gold_doc")]
     answerable = [r for r in rows if r.get("answerable")]
     ok = sum(r["citations_ok"] for r in rows)
     total = sum(r["citations_total"] for r in rows)
     spans = [r["answer_span_ok"] for r in rows if r["answer_span_ok"] is not None]
     out = {"questions": len(rows), "answerable": len(answerable), "unanswerable": len(rows) - len(answerable),
-           "with_gold_span": len(ranked)}
+           "with_gold_span": len(ranked), "with_gold_doc": len(doc_ranked)}
     for k in ks:
         out[f"recall@{k}"] = mean(recall_at(r["rank"], k) for r in ranked)
     out["mrr"] = mean(reciprocal_rank(r["rank"]) for r in ranked)
     out[f"ndcg@{NDCG_K}"] = mean(r[f"ndcg@{NDCG_K}"] for r in ranked)
+    for k in (k for k in DOC_RECALL_KS if k <= max(ks, default=0)):
+        out[f"doc_recall@{k}"] = mean(recall_at(r["doc_rank"], k) for r in doc_ranked)
+    out["doc_mrr"] = mean(reciprocal_rank(r["doc_rank"]) for r in doc_ranked)
     for key in ("quote_hit", "exact_match", "f1", "contains", "span_f1"):
         out[key] = mean(r[key] for r in answerable)
     out.update(abstention([r["abstained"] for r in rows], [bool(r["answerable"]) for r in rows]))

@@ -5,8 +5,11 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-SYSTEM_NOTES = {"hybrid": "full system (dense + BM25, RRF)", "dense": "dense only", "bm25": "BM25 only",
-                "baseline": "naive: 500-char chunks, MiniLM, top sentence, never abstains"}
+from ..retrieve import FUSION
+
+FUSION_NOTES = {"zscore": "z-score mix", "rrf": "RRF"}
+SYSTEM_NOTES = {"hybrid": f"full system (dense + BM25, {FUSION_NOTES.get(FUSION, FUSION)})", "dense": "dense only",
+                "bm25": "BM25 only", "baseline": "naive: 500-char chunks, MiniLM, top sentence, never abstains"}
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -20,21 +23,23 @@ def _table(header: Sequence[str], rows: Sequence[Sequence], digits: int = 3) -> 
     return lines + ["| " + " | ".join(_fmt(v, digits) for v in row) + " |" for row in rows]
 
 
-def _recall_keys(metrics: dict) -> list[str]:
-    return sorted((key for key in metrics if key.startswith("recall@")), key=lambda key: int(key.split("@")[1]))
+def _recall_keys(metrics: dict, prefix: str = "recall@") -> list[str]:
+    return sorted((key for key in metrics if key.startswith(prefix)), key=lambda key: int(key.split("@")[1]))
 
 
 def summary_table(summary: dict) -> str:
     """A few headline numbers per system, aligned for a terminal."""
     data = summary["dataset"]
-    head = ["system", "R@1", "R@5", "MRR", "quote", "EM", "F1", "contains", "abst.F1", "false-abst", "p50 ms"]
+    head = ["system", "R@1", "R@5", "MRR", "docR@1", "docR@5", "quote", "EM", "F1", "contains", "abst.F1",
+            "false-abst", "p50 ms"]
     lines = [f"{data['questions_file']}: {data['questions']} questions ({data['answerable']} answerable), "
              f"{data['documents']} documents{', per document' if data['per_doc'] else ''}"]
     table = [head]
     for system, m in summary["systems"].items():
         lat = summary.get("timing", {}).get("latency_ms", {}).get(system, {})
-        table.append([system, m.get("recall@1"), m.get("recall@5"), m["mrr"], m["quote_hit"], m["exact_match"],
-                      m["f1"], m["contains"], m["abstain_f1"], m["false_abstain_rate"], lat.get("p50")])
+        table.append([system, m.get("recall@1"), m.get("recall@5"), m["mrr"], m.get("doc_recall@1"),
+                      m.get("doc_recall@5"), m["quote_hit"], m["exact_match"], m["f1"], m["contains"],
+                      m["abstain_f1"], m["false_abstain_rate"], lat.get("p50")])
     cells = [[_fmt(v, 1) if i == len(head) - 1 and not isinstance(v, str) else _fmt(v) for i, v in enumerate(row)]
              for row in table]
     widths = [max(len(row[i]) for row in cells) for i in range(len(head))]
@@ -105,8 +110,14 @@ def write_report(summary: dict, rows: Sequence[dict], path: str | os.PathLike) -
     if first:
         recall = _recall_keys(systems[first])
         lines += [f"## Retrieval ({systems[first]['with_gold_span']} answerable questions with a gold span)", ""]
-        lines += _table(["system", *(k.replace("recall", "R") for k in recall), "MRR", "nDCG@10"],
-                        [[s, *(m[k] for k in recall), m["mrr"], m["ndcg@10"]] for s, m in systems.items()])
+        doc_recall = _recall_keys(systems[first], "doc_recall@")
+        lines += _table(["system", *(k.replace("recall", "R") for k in recall), "MRR", "nDCG@10",
+                         *(k.replace("doc_recall", "doc R") for k in doc_recall), "doc MRR"],
+                        [[s, *(m[k] for k in recall), m["mrr"], m["ndcg@10"], *(m[k] for k in doc_recall),
+                          m.get("doc_mrr")] for s, m in systems.items()])
+        lines += ["", f"R@k, MRR and nDCG: a passage overlapping the gold span. doc R@k and doc MRR "
+                  f"({systems[first].get('with_gold_doc', 0)} answerable questions with a known document): "
+                  "a passage from the gold document, whichever part of it."]
         lines += ["", f"![recall@k]({written[0].name})", "",
                   f"## Answers ({systems[first]['answerable']} answerable questions; an abstention scores 0)", ""]
         lines += _table(["system", "quote hit", "exact match", "token F1", "contains", "span F1"],
