@@ -19,6 +19,8 @@ FEATURES = (
     "type_match",  # the quote holds the kind of answer asked for (a number, a date, ...)
     "missing_specifics",  # numbers, years or names in the question that the quote's context lacks
     "key_coverage",  # share of the question's two rarest known terms found around the quote
+    "answer_support",  # idf-weighted share of the key terms within 120 characters of the short answer
+    "rarest_in_quote",  # the question's rarest known term is in the quote itself
 )
 
 

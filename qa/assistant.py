@@ -150,15 +150,20 @@ class Assistant:
 
     # ------------------------------------------------------------ answer
 
-    def _decide(self, question: str, k: int, mode: str) -> tuple[dict, Citation | None, tuple[Hit, ...], dict]:
-        """The signals and the candidate quote for a question, before the abstention decision."""
+    def _decide(self, question: str, k: int, mode: str
+                ) -> tuple[dict, Citation | None, tuple[int, int], tuple[Hit, ...]]:
+        """The signals, the candidate quote and the answer span in it, before the abstention decision."""
         question = check_query(question)
         scored = self.retriever.score(question, max(k, POOL))
         pool = self.retriever.rank(scored, max(k, POOL), mode)
+        shown = tuple(pool[:k])
         weights = self._weights(question)
         choice = self._choose(question, scored.vector, pool, weights) if weights else None
         if choice is None:
-            return {}, None, tuple(pool[:k]), weights
+            return {}, None, (0, 0), shown
+        first, last = self.index.sentences[choice.rows[0]], self.index.sentences[choice.rows[-1]]
+        text = self.index.documents[first.doc].text[first.start:last.end]
+        span = best_span(question, text, weights)
         signals = dict(choice.signals)
         signals["passage_cosine"] = max(scored.dense.values(), default=0.0)
         signals["unknown_terms"] = (sum(w for t, w in weights.items() if t not in self._idf)
@@ -168,18 +173,19 @@ class Assistant:
         known = sorted((t for t in weights if t in self._idf), key=lambda t: (-weights[t], t))[:2]
         context = self._context_terms(choice.rows)
         signals["key_coverage"] = (sum(1 for t in known if t in context) / len(known)) if known else 0.0
-        first, last = self.index.sentences[choice.rows[0]], self.index.sentences[choice.rows[-1]]
-        text = self.index.documents[first.doc].text[first.start:last.end]
-        return signals, Citation(first.doc, first.start, last.end, text, 0.0, first.heading), tuple(pool[:k]), weights
+        # how much of the question the answer's own surroundings speak to
+        window = text[max(0, span[0] - 120):span[1] + 120]
+        signals["answer_support"] = self._coverage(weights, set(terms(window)))
+        signals["rarest_in_quote"] = float(bool(known) and known[0] in set(terms(text)))
+        return signals, Citation(first.doc, first.start, last.end, text, 0.0, first.heading), span, shown
 
     def ask(self, question: str, k: int = 5, mode: str = "hybrid") -> Answer:
         """The answer to `question` from the index, with its quote and citations, or an abstention."""
         question = check_query(question)
-        signals, quote, shown, weights = self._decide(question, k, mode)
+        signals, quote, (s, e), shown = self._decide(question, k, mode)
         confidence = abstain.confidence(signals) if quote else 0.0
         if quote is None or confidence < abstain.threshold():
             return Answer(question, False, "", "", (), shown, confidence)
-        s, e = best_span(question, quote.text, weights)
         citation = Citation(quote.doc, quote.start, quote.end, quote.text, confidence, quote.heading)
         return Answer(question, True, quote.text[s:e], quote.text, (citation,), shown, confidence,
                       quote.start + s, quote.doc)
@@ -187,9 +193,8 @@ class Assistant:
     def signals(self, question: str, k: int = 5, mode: str = "hybrid") -> tuple[dict, Answer]:
         """The abstention signals behind an answer, and the answer it would give if it never abstained."""
         question = check_query(question)
-        signals, quote, shown, weights = self._decide(question, k, mode)
+        signals, quote, (s, e), shown = self._decide(question, k, mode)
         if quote is None:
             return {}, Answer(question, False, "", "", (), shown, 0.0)
-        s, e = best_span(question, quote.text, weights)
         return signals, Answer(question, True, quote.text[s:e], quote.text, (quote,), shown, 1.0,
                                quote.start + s, quote.doc)
