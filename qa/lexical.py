@@ -19,7 +19,9 @@ META_WORDS = frozenset("speaker speakers author article paper report".split())
 def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN  # a plain tuple of English stopwords
 
-    return frozenset(STOPWORDS_EN)
+    # bm25s's list lacks some function words that carry no evidence
+    return frozenset(STOPWORDS_EN) | {"from", "into", "onto", "upon", "within", "without", "via", "than", "also",
+                                      "its", "their", "would", "could", "should", "may", "might", "shall"}
 
 
 @lru_cache(maxsize=1)

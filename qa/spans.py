@@ -65,6 +65,8 @@ def expected_type(question: str) -> str:
         return "year"
     if re.search(r"\bwhen\b|\bwhat (date|day|month|time)\b|\bby when\b|\bdeadline\b|\bhow soon\b", q):
         return "date"
+    if re.match(r"how (do|does|did|is|are|was|were|can|could|should|will|would|has|have)\b", q):
+        return "means"
     if re.search(r"\b(share|percentage|percent|fraction|proportion|portion|ratio|rate)\b|\bhow (dependent|"
                  r"reliant)\b|\bhow much of\b|\bby how much\b|\bhow fast\b", q) and re.search(r"^(what|how|by)\b", q):
         return "percent"
@@ -336,6 +338,10 @@ def best_span(question: str, quote: str, q_weights: dict[str, float]) -> tuple[i
     defined = _definition(question, quote)
     if defined:
         return defined
+    if re.search(r"\bmean\b", question, re.I):  # "What does X mean for Y?" ... "This means that Z"
+        means = re.search(r"\bmeans that\s+([^,;.]+)", quote)
+        if means:
+            return means.span(1)
     spans = candidates(quote, kind)
     if kind == "name" and (not _TITLE_QUESTION.search(question) or re.match(r"\s*who\b", question, re.I)):
         spans = [sp for sp in spans if sp.kind != "quoted"]  # a quotation answers "what is it called", not "who"
