@@ -11,7 +11,7 @@ import numpy as np
 from . import abstain
 from .index import SplitSettings
 from .lexical import META_WORDS, question_terms, raw_tokens, terms
-from .records import Answer, Citation, Hit, Sentence
+from .records import Answer, Citation, Hit
 from .retrieve import Retriever, check_query
 from .spans import best_span, candidates, expected_type
 
