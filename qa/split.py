@@ -105,6 +105,17 @@ class Splitter:
     def _fitted(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
         return [(start, end)] if self.fits(text[start:end]) else self._cut_long(text, start, end)
 
+    def _longest_fit(self, text: str, start: int, cuts: list[int]) -> int:
+        """The largest of the ascending `cuts` at which text[start:cut] fits (the first when none does)."""
+        lo, hi = 0, len(cuts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.fits(text[start:cuts[mid]]):
+                lo = mid
+            else:
+                hi = mid - 1
+        return cuts[lo]
+
     def _cut_long(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
         """Pieces of an over-long sentence, cut at white space where possible (the only place a sentence is cut)."""
         pieces = []
@@ -115,24 +126,9 @@ class Splitter:
             window_end = min(end, start + self.settings.max_tokens * 16)
             breaks = [m.start() for m in re.finditer(r"\s+", text[start:window_end])]
             cuts = [start + b for b in breaks if b > 0] or list(range(start + 1, window_end + 1))
-            lo, hi = 0, len(cuts) - 1  # binary search for the longest piece that fits
-            while lo < hi:
-                mid = (lo + hi + 1) // 2
-                if self.fits(text[start:cuts[mid]]):
-                    lo = mid
-                else:
-                    hi = mid - 1
-            cut = cuts[lo]
+            cut = self._longest_fit(text, start, cuts)
             if not self.fits(text[start:cut]):  # no white space early enough: cut by characters
-                chars = list(range(start + 1, window_end + 1))
-                lo, hi = 0, len(chars) - 1
-                while lo < hi:
-                    mid = (lo + hi + 1) // 2
-                    if self.fits(text[start:chars[mid]]):
-                        lo = mid
-                    else:
-                        hi = mid - 1
-                cut = chars[lo]
+                cut = self._longest_fit(text, start, list(range(start + 1, window_end + 1)))
             s, e = _strip(text, start, cut)
             if s < e:
                 pieces.append((s, e))
