@@ -84,7 +84,7 @@ def expected_type(question: str) -> str:
         return "reason"
     if re.search(r"^how\b|\bin what way\b|\bby what means\b", q):
         return "means"
-    if re.search(r"\b(which|what|the) (\w+ ){0,2}(metals|minerals|countries|materials|technologies|elements|mechanisms|"
+    if re.search(r"^(which|what|what are the|what were the|name the) ([\w\-]+ ){0,4}(metals|minerals|countries|materials|technologies|elements|mechanisms|"
                  r"areas|fields|places|measures|things|sectors|regions|pillars|items|obstacles|bottlenecks|challenges|"
                  r"steps|ways|factors|benefits|risks|goals|priorities|policies|products|projects)\b|"
                  r"\blist\b|\bin which countries\b", q):
@@ -162,6 +162,10 @@ def _list_spans(text: str) -> list[Span]:
                 break
             pos -= 1  # the comma
         first = text[pos:pos + len(piece)]
+        sentence_end = max(first.rfind(". "), first.rfind("? "), first.rfind("! "))
+        if sentence_end >= 0:  # a list never reaches back into the previous sentence
+            pos += sentence_end + 2
+            first = text[pos:pos + len(first) - sentence_end - 2]
         lead = re.search(r".*(?:\b(?:such as|like|including|include|namely|with|of|in|for|from|on|through|to|"
                          r"between|are|is|were|was|by)\s|\((?![A-Z]{2,}\)))", first)
         if lead:
@@ -321,6 +325,26 @@ def _definition(question: str, quote: str) -> tuple[int, int] | None:
     return None
 
 
+_STRANDED = re.compile(r"\b([a-z]{3,})\s+(on|in|into|to|of|for|with|about|from|at)\s*(?:\?|$|(?:on|in|into|to|of|for|"
+                       r"with|about|from|at)\s)", re.I)
+
+
+def _governed_object(question: str, quote: str) -> tuple[int, int] | None:
+    """'What should it focus on?' ... 'focusing on X, Y and Z': the object of the question's stranded verb."""
+    for m in _STRANDED.finditer(question):
+        stem = terms(m.group(1))
+        if not stem:
+            continue
+        for w in re.finditer(r"\b([A-Za-z]{3,})\s+" + m.group(2) + r"\s+", quote):
+            if terms(w.group(1))[:1] == stem[:1]:
+                start = w.end()
+                cut = _CLAUSE_CUT.search(quote, start)
+                end = cut.start() if cut else len(quote)
+                tail = _ENUMERATION_TAIL.match(quote, end)
+                return start, tail.end() if tail else end
+    return None
+
+
 def best_span(question: str, quote: str, q_weights: dict[str, float]) -> tuple[int, int]:
     """Offsets in `quote` of the shortest span that answers `question`; the whole quote when nothing better is found."""
     kind = expected_type(question)
@@ -342,6 +366,9 @@ def best_span(question: str, quote: str, q_weights: dict[str, float]) -> tuple[i
         means = re.search(r"\bmeans that\s+([^,;.]+)", quote)
         if means:
             return means.span(1)
+    governed = _governed_object(question, quote) if kind in ("clause", "list", "means") else None
+    if governed and (kind != "list" or re.search(r",|\band\b", quote[governed[0]:governed[1]])):
+        return governed
     spans = candidates(quote, kind)
     if kind == "name" and (not _TITLE_QUESTION.search(question) or re.match(r"\s*who\b", question, re.I)):
         spans = [sp for sp in spans if sp.kind != "quoted"]  # a quotation answers "what is it called", not "who"
@@ -385,7 +412,7 @@ def best_span(question: str, quote: str, q_weights: dict[str, float]) -> tuple[i
 
 
 _EFFECT = re.compile(r"(?:compelling|forcing|prompting|leading|causing|driving|pushing|resulting|making)\b")
-_ENUMERATION_TAIL = re.compile(r"(?:,\s*[\w\-]+(?:\s[\w\-]+){0,3})*,?\s+(?:and|or)\s+[\w\-]+(?:\s[\w\-]+){0,3}"
+_ENUMERATION_TAIL = re.compile(r"(?:,\s*[\w\-]+(?:\s[\w\-]+){0,5})*,?\s+(?:and|or)\s+[\w\-]+(?:\s[\w\-]+){0,6}"
                                r"(?=[,.;]|$)")
 CAUSAL = re.compile(r"\s(?:has|have|had)?\s?(?:caused|causes|led to|leads to|resulted in|results in|drove|drives)\s")
 
