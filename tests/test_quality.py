@@ -1,6 +1,6 @@
 """Quality floors on the curated speech questions: CI fails when answers, abstention or citations regress.
 
-The floors sit a little below what `qa eval` measured on 2026-11-29 (quote hit 88/99, short answer 77/99,
+The floors sit a little below what `qa eval` measured on 2026-11-29 (quote hit 88/99, short answer 79/99,
 abstained 20/31, false abstain 4/99, citations 100%); raise them when quality improves.
 """
 from __future__ import annotations
