@@ -205,7 +205,8 @@ def score_answer(question: Question, answer: Mapping, sources: Mapping[str, str]
     pred = Span(span["doc"], span["start"], span["end"]) if span else None
     span_ok = None if pred is None else sources.get(pred.doc, "")[pred.start:pred.end] == answer.get("answer")
     row = {"abstained": abstained, "citations_ok": ok, "citations_total": total, "answer_span_ok": span_ok,
-           "quote_hit": None, "exact_match": None, "f1": None, "contains": None, "span_f1": None}
+           "quote_hit": None, "exact_match": None, "f1": None, "contains": None, "span_f1": None,
+           "quote_overlap": None}
     if question.answerable:
         golds, text = question.answers, "" if abstained else answer.get("answer", "")
         row.update(quote_hit=float(not abstained and quote_hit(answer.get("quote", ""), golds)),
@@ -214,6 +215,10 @@ def score_answer(question: Question, answer: Mapping, sources: Mapping[str, str]
                    contains=float(bool(text) and contains_hit(text, golds)))
         if question.answer_spans:
             row["span_f1"] = round(span_f1(None if abstained else pred, question.answer_spans), 4)
+            # COVID-QA's golds are often whole sentences: does the quote overlap the gold span at all?
+            cited = [Span(c["doc"], c["start"], c["end"]) for c in answer.get("citations", [])]
+            row["quote_overlap"] = float(not abstained and any(overlap(c, g) for c in cited
+                                                               for g in question.answer_spans))
     return row
 
 
@@ -236,8 +241,8 @@ def aggregate(rows: Sequence[Mapping], ks: Sequence[int] = RECALL_KS) -> dict:
     for k in (k for k in DOC_RECALL_KS if k <= max(ks, default=0)):
         out[f"doc_recall@{k}"] = mean(recall_at(r["doc_rank"], k) for r in doc_ranked)
     out["doc_mrr"] = mean(reciprocal_rank(r["doc_rank"]) for r in doc_ranked)
-    for key in ("quote_hit", "exact_match", "f1", "contains", "span_f1"):
-        out[key] = mean(r[key] for r in answerable)
+    for key in ("quote_hit", "exact_match", "f1", "contains", "span_f1", "quote_overlap"):
+        out[key] = mean(r.get(key) for r in answerable)
     out.update(abstention([r["abstained"] for r in rows], [bool(r["answerable"]) for r in rows]))
     out["citation_faithfulness"] = _ratio(ok, total)
     out["citations"] = total

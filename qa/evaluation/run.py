@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -188,7 +189,7 @@ def run_eval(questions_path: str | os.PathLike = DEFAULT_QUESTIONS, corpus_dir: 
              modes: Sequence[str] = MODES, k: int = 10, json_out: str | os.PathLike | None = None,
              report_out: str | os.PathLike | None = None, progress: bool = True, *, per_doc: bool = False,
              baseline: bool = True, answer_k: int | None = None, embedder: Embedder | None = None,
-             assistant_factory: Callable | None = None) -> dict:
+             assistant_factory: Callable | None = None, max_docs: int | None = None) -> dict:
     """Evaluate the assistant on a question file and return the summary (also written as JSON, rows and a report).
 
     Args:
@@ -201,6 +202,7 @@ def run_eval(questions_path: str | os.PathLike = DEFAULT_QUESTIONS, corpus_dir: 
         per_doc: ask each question against its own document only, through a one-document index per document.
         answer_k: passages the assistant reads per answer; None keeps the assistant's own default.
         embedder, assistant_factory: stand-ins for tests; default the bundled model and qa.assistant.Assistant.
+        max_docs: keep only the questions of the first N documents (sorted by name), for a quicker run.
     """
     if k < 1:
         raise QAError("k must be at least 1")
@@ -212,6 +214,9 @@ def run_eval(questions_path: str | os.PathLike = DEFAULT_QUESTIONS, corpus_dir: 
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
         scratch = Path(tmp)
         evalset = load_eval_set(questions_path, corpus_dir, scratch)
+        if max_docs is not None:  # a deterministic subset: the questions of the first N documents by name
+            keep = set(sorted({q.doc for q in evalset.questions if q.doc})[:max_docs])
+            evalset = dataclasses.replace(evalset, questions=tuple(q for q in evalset.questions if q.doc in keep))
         embedder = embedder or Embedder()
         outcome = evaluate(evalset, modes, k, embedder, assistant_factory or _default_assistant, scratch,
                            per_doc, baseline, answer_k, progress)
@@ -245,11 +250,13 @@ def cli_eval(argv: list[str] | None = None) -> int:
     ap.add_argument("--per-doc", action="store_true", help="ask each question against its own document only")
     ap.add_argument("--no-baseline", action="store_true", help="skip the naive fixed-chunk baseline")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
+    ap.add_argument("--max-docs", type=int, default=None, metavar="N",
+                    help="only the questions of the first N documents by name (a quicker, deterministic subset)")
     args = ap.parse_args(argv)
     try:
         summary = run_eval(args.questions, args.corpus, MODES if args.mode == "all" else (args.mode,), args.k,
                            args.json_out, args.report_out, not args.quiet, per_doc=args.per_doc,
-                           baseline=not args.no_baseline, answer_k=args.answer_k)
+                           baseline=not args.no_baseline, answer_k=args.answer_k, max_docs=args.max_docs)
     except QAError as err:
         print(f"qa: {err}", file=sys.stderr)
         return 1
