@@ -215,6 +215,8 @@ def test_run_eval_writes_rows_report_and_plots(tmp_path, stand_ins):
     hybrid = summary["systems"]["hybrid"]
     assert hybrid["with_gold_span"] == 4 and set(hybrid) >= {"recall@1", "recall@5", "mrr", "ndcg@10", "quote_hit"}
     assert "recall@10" not in hybrid  # k=5 ranks only five passages
+    assert hybrid["with_gold_doc"] == 4 and {"doc_recall@1", "doc_recall@5", "doc_mrr"} <= set(hybrid)
+    assert hybrid["doc_recall@1"] >= hybrid["recall@1"]  # a passage on the gold span is in the gold document
     assert hybrid["citation_faithfulness"] == 1.0
     assert summary["systems"]["baseline"]["abstain_recall"] == 0.0  # the baseline never abstains
     assert set(summary["timing"]["latency_ms"]) == {"hybrid", "dense", "bm25", "baseline"}
@@ -224,6 +226,7 @@ def test_run_eval_writes_rows_report_and_plots(tmp_path, stand_ins):
     assert json.loads((out / "r.json").read_text(encoding="utf-8"))["systems"] == summary["systems"]
     report = (out / "r.md").read_text(encoding="utf-8")
     assert "## Retrieval" in report and "r.recall.png" in report and "| baseline |" in report
+    assert "doc R@1 | doc R@5 | doc MRR" in report
     assert (out / "r.recall.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (out / "r.confidence.png").is_file()
 
@@ -266,7 +269,7 @@ def test_cli_eval(tmp_path, stand_ins, monkeypatch, capsys):
     code = cli_eval([str(GENERIC), "--corpus", str(MINI), "--mode", "hybrid", "--k", "3", "--quiet",
                      "--report", str(tmp_path / "rep.md")])
     out = capsys.readouterr().out
-    assert code == 0 and "hybrid" in out and "baseline" in out and "R@1" in out
+    assert code == 0 and "hybrid" in out and "baseline" in out and "R@1" in out and "docR@1" in out
     assert (tmp_path / "rep.md").is_file() and (tmp_path / "rep.rows.jsonl").is_file()
     assert cli_eval([str(tmp_path / "missing.jsonl"), "--quiet"]) == 1
     assert "question file not found" in capsys.readouterr().err

@@ -6,8 +6,9 @@ import math
 import pytest
 
 from qa.evaluation.datasets import Question, Span
-from qa.evaluation.metrics import (abstention, aggregate, contains_hit, exact_match, faithful_citations,
-                                   first_hit_rank, loose_normalize, ndcg_at, percentile, quote_hit,
+from qa.evaluation.metrics import (abstention, aggregate, contains_hit, doc_relevance, exact_match,
+                                   faithful_citations, first_hit_rank, gold_docs, loose_normalize, ndcg_at,
+                                   percentile, quote_hit,
                                    reciprocal_rank, recall_at, relevance, score_answer, score_retrieval,
                                    span_f1, squad_normalize, token_f1)
 
@@ -57,6 +58,38 @@ def test_ranks_recall_mrr():
     assert [recall_at(rank, k) for k in (1, 3, 5)] == [0.0, 1.0, 1.0]
     assert reciprocal_rank(rank) == pytest.approx(1 / 3)
     assert first_hit_rank([False, False]) is None and reciprocal_rank(None) == 0.0 and recall_at(None, 10) == 0.0
+
+
+def test_document_level_ranks():
+    # SQuAD-like: the gold is an answer span; any passage of its document is a document-level hit
+    q = Question("q", "Where?", ("Cornwall",), (), (Span("a", 14, 22),), "a")
+    assert gold_docs(q) == {"a"}
+    retrieved = [Span("b", 0, 50), Span("a", 100, 150), Span("a", 0, 60)]
+    assert doc_relevance(retrieved, gold_docs(q)) == [False, True, True]
+    row = score_retrieval(q, retrieved, n_relevant=1)
+    assert (row["rank"], row["doc_rank"], row["has_gold_doc"]) == (3, 2, True)  # passage rank 3, document rank 2
+    # curated/generic: the evidence's documents (either of two); no span at all: the question's `doc` field
+    two = Question("t", "Which?", ("x",), (Span("a", 0, 5), Span("c", 0, 5)), (), None)
+    assert gold_docs(two) == {"a", "c"}
+    assert score_retrieval(two, [Span("b", 0, 9), Span("c", 40, 60)], 2)["doc_rank"] == 2
+    bare = Question("n", "What?", ("y",), (), (), "b")
+    assert score_retrieval(bare, retrieved, 0) == {"has_gold_span": False, "rank": None, "ndcg@10": None,
+                                                   "has_gold_doc": True, "doc_rank": 1}
+    # unanswerable: no gold document, even when the question names one
+    assert score_retrieval(Question("u", "Who?", (), (), (), "a"), retrieved, 0)["has_gold_doc"] is False
+    # aggregate over q (doc rank 2), two (2), bare (1), and q again with no document hit in the top k
+    no_answer = {"citations_ok": 0, "citations_total": 0, "answer_span_ok": None, "abstained": False,
+                 "quote_hit": None, "exact_match": None, "f1": None, "contains": None, "span_f1": None}
+    rows = [dict(answerable=True, **no_answer, **r)
+            for r in (row, score_retrieval(two, [Span("b", 0, 9), Span("c", 40, 60)], 2),
+                      score_retrieval(bare, retrieved, 0), score_retrieval(q, [Span("b", 0, 50)], 1))]
+    agg = aggregate(rows, (1, 3, 5))
+    assert agg["with_gold_doc"] == 4 and agg["with_gold_span"] == 3
+    assert agg["doc_recall@1"] == 0.25  # only `bare` has its document first
+    assert agg["doc_recall@5"] == 0.75
+    assert agg["doc_mrr"] == round((1 / 2 + 1 / 2 + 1 + 0) / 4, 4)
+    assert agg["recall@1"] == 0.0 and agg["mrr"] == round((1 / 3 + 0 + 0) / 3, 4)  # passage level, unchanged
+    assert "doc_recall@1" in aggregate(rows, (1, 3)) and "doc_recall@5" not in aggregate(rows, (1, 3))  # k = 3
 
 
 def test_ndcg():
@@ -115,7 +148,8 @@ def test_score_one_question_and_aggregate():
     right = score_answer(u, _answer(False), sources)
     assert right["quote_hit"] is None and right["f1"] is None
     r_hit = score_retrieval(q, [Span("d", 40, 50), Span("d", 0, 30)], n_relevant=1)
-    assert r_hit == {"has_gold_span": True, "rank": 2, "ndcg@10": round(1 / math.log2(3), 4)}
+    assert r_hit == {"has_gold_span": True, "rank": 2, "ndcg@10": round(1 / math.log2(3), 4),
+                     "has_gold_doc": True, "doc_rank": 1}  # the first passage is from the gold doc, elsewhere
     r_none = score_retrieval(u, [Span("d", 0, 30)], n_relevant=0)
     rows = [dict(answerable=True, **r_hit, **good), dict(answerable=True, **r_hit, **missed),
             dict(answerable=False, **r_none, **right)]

@@ -1,11 +1,11 @@
-"""Retrieval: reciprocal rank fusion on hand-computed rankings, deterministic top-k, and search over a tiny index."""
+"""Retrieval: rank and z-score fusion on hand-computed cases, deterministic top-k, and search over a tiny index."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from qa.errors import QAError
-from qa.retrieve import MAX_QUERY_CHARS, Retriever, rrf, top_k
+from qa.retrieve import FUSION, MAX_QUERY_CHARS, Retriever, rrf, top_k, zscore_mix, zscores
 
 
 def test_rrf_matches_hand_computed_scores():
@@ -24,6 +24,37 @@ def test_rrf_weights_and_small_k():
     fused = rrf([["a", "b"], ["b", "a"]], k=1, weights=[2.0, 1.0])
     assert fused == pytest.approx({"a": 2 / 2 + 1 / 3, "b": 2 / 3 + 1 / 2})
     assert rrf([]) == {} and rrf([[], []]) == {}
+
+
+def test_zscores_by_hand():
+    # mean 2, population sd sqrt(2/3)
+    assert zscores([1.0, 2.0, 3.0]) == pytest.approx([-1.5 ** 0.5, 0.0, 1.5 ** 0.5])
+    assert zscores([4.0, 4.0]) == [0.0, 0.0] and zscores([]) == []
+
+
+def test_zscore_mix_matches_hand_computed_scores():
+    # pool {1, 2, 3}. 3 is BM25-only, so it takes the lowest cosine seen (0.5); 1 has no BM25 score, so 0.
+    # dense [0.8, 0.5, 0.5]: mean 0.6, sd sqrt(0.02)  -> z = [sqrt 2, -1/sqrt 2, -1/sqrt 2]
+    # bm25  [0, 3, 6]:       mean 3,   sd sqrt(6)     -> z = [-sqrt 1.5, 0, sqrt 1.5]
+    r2, r15 = 2 ** 0.5, 1.5 ** 0.5
+    fused = zscore_mix({1: 0.8, 2: 0.5}, {2: 3.0, 3: 6.0}, dense_weight=0.5)
+    assert fused == pytest.approx({1: (r2 - r15) / 2, 2: -1 / r2 / 2, 3: (-1 / r2 + r15) / 2})
+    assert sorted(fused, key=lambda r: -fused[r]) == [3, 1, 2]
+    fused = zscore_mix({1: 0.8, 2: 0.5}, {2: 3.0, 3: 6.0}, dense_weight=0.75)
+    assert fused == pytest.approx({1: 0.75 * r2 - 0.25 * r15, 2: -0.75 / r2, 3: -0.75 / r2 + 0.25 * r15})
+    assert sorted(fused, key=lambda r: -fused[r]) == [1, 3, 2]  # more weight on the cosine
+    assert zscore_mix({}, {}) == {}
+    assert zscore_mix({5: 0.3}, {}) == {5: 0.0}  # one candidate: nothing to normalise against
+
+
+def test_zscore_mix_keeps_score_gaps_that_rrf_throws_away():
+    # 1 leads on cosine by a hair and trails on BM25 by a mile; 2 is the opposite. RRF calls it a tie
+    # (first in one list, second in the other); the z-score mix sees the BM25 gap.
+    dense, bm25 = {1: 0.61, 2: 0.60, 3: 0.10}, {1: 2.0, 2: 9.0, 3: 1.0}
+    ranked = rrf([[1, 2, 3], [2, 1, 3]])
+    assert ranked[1] == pytest.approx(ranked[2])
+    fused = zscore_mix(dense, bm25)
+    assert sorted(fused, key=lambda r: -fused[r]) == [2, 1, 3]
 
 
 def test_top_k_breaks_ties_by_lower_index():
@@ -62,9 +93,15 @@ def test_modes_score_on_their_own_scales(retriever):
     lexical = retriever.search(question, k=10, mode="bm25")
     assert lexical and all(h.score > 0 for h in lexical)  # only passages that share a term
     assert all({"smelter", "chile", "cut", "product"} & set(_terms(h.passage.text)) for h in lexical)
+    assert FUSION == "zscore"
     hybrid = retriever.search(question, k=10)
     assert hybrid[0].passage.id == "metals/copper.md#3" or "Smelters" in hybrid[0].passage.text
-    assert all(0 < h.score <= 2 / 61 for h in hybrid)  # at most first in both rankings
+    # z-score mix: centred on the candidate pool, so the best is above 0 and the scores average to 0
+    assert hybrid[0].score > 0 and sum(h.score for h in hybrid) == pytest.approx(0, abs=1e-9)
+    assert len(hybrid) == len(retriever.index.passages)  # the tiny index is one pool
+    by_rank = Retriever(retriever.index, retriever.embedder, fusion="rrf").search(question, k=10)
+    assert "Smelters" in by_rank[0].passage.text
+    assert all(0 < h.score <= 2 / 61 for h in by_rank)  # RRF: at most first in both rankings
 
 
 def _terms(text):
@@ -93,6 +130,11 @@ def test_a_question_with_no_known_word_still_gets_dense_hits(retriever):
 def test_bad_queries_are_clear_errors(retriever, query, kwargs, words):
     with pytest.raises(QAError, match=words):
         retriever.search(query, **kwargs)
+
+
+def test_an_unknown_fusion_is_a_clear_error(tiny_index, embedder):
+    with pytest.raises(QAError, match="fusion"):
+        Retriever(tiny_index, embedder, fusion="sum")
 
 
 def test_retriever_load_opens_an_index_folder(tiny_index_dir):
