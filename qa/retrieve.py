@@ -16,25 +16,27 @@ MODES = ("hybrid", "dense", "bm25")
 RRF_K = 60  # the constant of Cormack et al. (2009); damps the weight of the very top ranks
 MAX_QUERY_CHARS = 20_000
 
+# Words that only make a question a question (interrogatives, do-support): left out of the BM25 query, not out of
+# the index. bm25s's stopword list keeps them, so "what" (in 57% of XQuAD questions) or "did" favoured the rare
+# passages that contain them. Dropping them took BM25 alone from 0.919 to 0.932 doc R@1 on XQuAD and from 0.909
+# to 0.919 R@1 on the speech set. lexical.QUESTION_WORDS, which also holds "name", "type", "speech" and the
+# like, gained nothing more on XQuAD and cost the speech set 1 point of R@1.
+QUERY_FORM_WORDS = frozenset("what which who whom whose when where why how do does did were".split())
+
 # How mode "hybrid" fuses the two signals.
 #   "zscore": each signal is z-normalised over the candidate pool (the dense top-N plus the BM25 top-N that
 #             the retriever considered), then mixed as DENSE_WEIGHT * z(cosine) + (1 - DENSE_WEIGHT) * z(BM25).
 #   "rrf":    reciprocal rank fusion of the two rankings (k = RRF_K), which ignores how far apart scores are.
-# Measured (`qa eval`, k = 10; XQuAD-en doc Recall@1 over 240 contexts / speech-set passage Recall@1, MRR):
-#   dense 0.898 / 0.818, 0.873   bm25 0.921 / 0.909, 0.931   rrf 0.934 / 0.879, 0.914
-#   zscore 0.951 / 0.919, 0.936 (DENSE_WEIGHT 0.45: 0.954, 0.55: 0.947; the equal mix is kept as the untuned choice)
-# Min-max normalisation did as well at 0.4 (0.950) but moves with the single best and worst candidates; weighted
-# RRF (BM25 weight 0.5-2) and RRF k from 1 to 60 stayed between 0.92 and 0.94. RRF loses because a passage far
-# ahead on one signal and close behind on the other ranks the same as one narrowly ahead on both.
-# Not taken: other BM25 settings (k1 0.9-2, b 0.4-1, bm25s robertson/atire/bm25l/bm25+) moved the z-score mix by
-# under 0.004 on XQuAD; terms without stemming (0.953) or with stopwords (0.956) cost the speech set 1-3 points of
-# R@1; adding a share of the best sibling passage's score (a document prior) lowered XQuAD to 0.947 at 0.1.
-# Words that only make a question a question (interrogatives, do-support): left out of the BM25 query, not out of
-# the index. bm25s's stopword list keeps them, so "what" (in 57% of XQuAD questions) or "did" favoured the rare
-# passages that contain them. Dropping them: BM25 alone 0.919 -> 0.932 on XQuAD and 0.909 -> 0.919 R@1 on the
-# speech; with the z-score mix 0.950 -> 0.955 and 0.919 -> 0.929. (lexical.QUESTION_WORDS, which also holds
-# "name", "type", "speech" and the like, gained no more on XQuAD and lost 1 point of R@1 on the speech.)
-QUERY_FORM_WORDS = frozenset("what which who whom whose when where why how do does did were".split())
+# Measured with k = 10 (XQuAD-en doc Recall@1 over its 240 contexts | speech-set passage Recall@1, MRR):
+#   dense 0.898 | 0.818, 0.873     bm25 0.932 | 0.919, 0.939     rrf 0.935 | 0.889, 0.922
+#   zscore 0.955 | 0.929, 0.945    (DENSE_WEIGHT 0.4: 0.953 | 0.919; 0.45: 0.955 | 0.929; 0.55: 0.955 | 0.929;
+#                                   0.6: 0.951 | 0.919: the equal mix sits in the middle of a flat top)
+# RRF loses because a passage far ahead on one signal and close behind on the other ranks the same as one
+# narrowly ahead on both. RRF with k from 1 to 30 or a BM25 weight of 0.5 to 2 stayed between 0.920 and 0.940.
+# Min-max instead of z normalisation: 0.954 at 0.4-0.5, but it hangs on the single best and worst candidates.
+# Not taken either: other BM25 settings (k1 0.9-2, b 0.4-1; bm25s robertson, atire, bm25l, bm25+) moved the
+# z-score mix by under 0.004 on XQuAD; index terms without stemming or with stopwords cost the speech set 1 to 3
+# points of R@1; adding a share of the best sibling passage's score (a document prior) lowered XQuAD (0.947 at 0.1).
 FUSIONS = ("zscore", "rrf")
 FUSION = "zscore"
 DENSE_WEIGHT = 0.5

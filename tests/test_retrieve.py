@@ -132,6 +132,14 @@ def test_bad_queries_are_clear_errors(retriever, query, kwargs, words):
         retriever.search(query, **kwargs)
 
 
+def test_question_form_words_do_not_reach_bm25(retriever):
+    # "who", "did", "what", "when" say how the question is asked: no BM25 evidence, so only dense hits remain
+    assert not retriever.score("Who did what, and when?").bm25.any()
+    assert retriever.search("Who did what, and when?", k=2, mode="bm25") == []
+    with_form = retriever.score("When did smelters in Chile cut production?").bm25
+    assert np.array_equal(with_form, retriever.score("smelters in Chile cut production").bm25)
+
+
 def test_an_unknown_fusion_is_a_clear_error(tiny_index, embedder):
     with pytest.raises(QAError, match="fusion"):
         Retriever(tiny_index, embedder, fusion="sum")
