@@ -41,6 +41,7 @@ class Assistant:
         self._idf_unknown = math.log(1.0 + n / 0.5)
         self._idf = {t: math.log(1.0 + n / (df + 0.5)) for t, df in self.index.sentence_df.items()}
         self._sentence_terms: dict[int, set[str]] = {}
+        self._meta_terms = {stem for word in META_WORDS for stem in terms(word)}
 
     @classmethod
     def load(cls, index_dir: str | os.PathLike = "index", corpus_dir: str | os.PathLike | None = None,
@@ -56,8 +57,8 @@ class Assistant:
         return cached
 
     def _weights(self, question: str) -> dict[str, float]:
-        meta = {stem for word in META_WORDS for stem in terms(word)}
-        return {t: self._idf.get(t, self._idf_unknown) * (0.3 if t in meta else 1.0) for t in question_terms(question)}
+        return {t: self._idf.get(t, self._idf_unknown) * (0.3 if t in self._meta_terms else 1.0)
+                for t in question_terms(question)}
 
     @staticmethod
     def _coverage(weights: dict[str, float], found: set[str]) -> float:
