@@ -16,6 +16,7 @@ from .retrieve import Retriever, check_query
 from .spans import best_span, candidates, expected_type
 
 POOL = 10  # passages whose sentences compete for the quote, whatever k the caller shows
+COMMON_NAME_SHARE = 0.1  # a name in more than this share of sentences is the corpus's topic, not a specific
 _ANAPHORA = re.compile(r"^(?:this|these|that|those|it|such|affected by this|therefore|thus|however|meanwhile)\b", re.I)
 
 
@@ -84,7 +85,11 @@ class Assistant:
         context_tokens = set(raw_tokens(context))
         specifics = [t for t in raw_tokens(question) if t[0].isdigit()]
         names = re.findall(r"(?<!^)(?<![.?!]\s)\b[A-Z][a-zA-Z]{2,}\b", question.strip())
-        specifics += [n.lower() for n in names if n.lower() not in {"what", "which", "who", "how", "china", "chinese"}]
+        # a name in a large share of the corpus's sentences (the country a speech is about) is its topic,
+        # not a specific the quote must repeat
+        common = len(self.index.sentences) * COMMON_NAME_SHARE
+        specifics += [n.lower() for n in names if n.lower() not in {"what", "which", "who", "how"}
+                      and self.index.sentence_df.get(next(iter(terms(n)), ""), 0) <= common]
         if not specifics:
             return 0.0
         return sum(1 for s in specifics if s not in context_tokens) / len(specifics)
