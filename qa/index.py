@@ -43,7 +43,7 @@ class Index:
     passages: list[Passage]
     dense: object  # faiss.Index over passage vectors
     sentence_vectors: np.ndarray
-    bm25: object  # bm25s.BM25 over passage terms
+    bm25: object  # over passage terms: bm25s.BM25 when built, qa.bm25.SavedBM25 (same scores, no scipy) when loaded
     sentence_df: dict[str, int] = field(default_factory=dict)  # in how many sentences each term occurs
     path: Path | None = None
     # Set by build_index until saved: the ONNX question encoder (qa.encoder) and its tokenizer.json text.
@@ -210,8 +210,9 @@ def read_manifest(index_dir: str | os.PathLike) -> tuple[Path, dict]:
 
 def load_index(index_dir: str | os.PathLike, verify: bool = True) -> Index:
     """Load the current version of an index folder, checking every file against the manifest's checksums."""
-    import bm25s
     import faiss
+
+    from .bm25 import SavedBM25
 
     root = Path(index_dir)
     try:
@@ -238,7 +239,7 @@ def load_index(index_dir: str | os.PathLike, verify: bool = True) -> Index:
                      for s in sentences]
         dense = faiss.read_index(str(version / "passages.faiss"))
         sentence_vectors = np.load(version / "sentences.npy", allow_pickle=False)
-        bm25 = bm25s.BM25.load(str(version / "bm25"), load_corpus=False)
+        bm25 = SavedBM25(version / "bm25")
         sentence_df = json.loads((version / "terms.json").read_text(encoding="utf-8"))
     except QAError:
         raise
