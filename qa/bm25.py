@@ -23,7 +23,7 @@ class SavedBM25:
 
     def __init__(self, folder: str | os.PathLike):
         folder = Path(folder)
-        params = json.loads((folder / "params.index.json").read_text(encoding="utf-8"))
+        self.params = params = json.loads((folder / "params.index.json").read_text(encoding="utf-8"))
         if params.get("method") not in PRECOMPUTED:
             raise QAError(f"BM25 method {params.get('method')!r} is not one qa reads ({', '.join(PRECOMPUTED)})")
         self.vocab_dict: dict[str, int] = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
@@ -35,6 +35,15 @@ class SavedBM25:
         # bm25s ends its vocabulary with "" and no column for it, so indptr may be one short of vocab + 1
         if len(self.indptr) not in (len(self.vocab_dict), len(self.vocab_dict) + 1) or len(self.data) != len(self.indices):
             raise ValueError("BM25 arrays and vocabulary disagree")
+
+    def save(self, folder: str | os.PathLike, show_progress: bool = False) -> None:
+        """Write the index back in bm25s's layout (as bm25s.BM25.save), so a loaded index can be saved again."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "params.index.json").write_text(json.dumps(self.params, indent=4), encoding="utf-8")
+        (folder / "vocab.index.json").write_text(json.dumps(self.vocab_dict, ensure_ascii=False), encoding="utf-8")
+        for name, array in (("data", self.data), ("indices", self.indices), ("indptr", self.indptr)):
+            np.save(folder / f"{name}.csc.index.npy", array, allow_pickle=False)
 
     def get_scores(self, query_tokens: list[str]) -> np.ndarray:
         """The BM25 score of every document for a tokenised query; unknown tokens are left out."""
