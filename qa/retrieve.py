@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .embed import Embedder
+from .encoder import OnnxEncoder, for_index
 from .errors import QAError
 from .index import Index, SplitSettings, open_index
 from .lexical import terms
@@ -108,11 +109,13 @@ def check_query(query: str) -> str:
 class Retriever:
     """Searches an index; other tools can use it on its own: `Retriever.load("index/").search(q, k=5)`."""
 
-    def __init__(self, index: Index, embedder: Embedder | None = None, fusion: str = FUSION):
+    def __init__(self, index: Index, embedder: Embedder | OnnxEncoder | None = None, fusion: str = FUSION):
         if fusion not in FUSIONS:
             raise QAError(f"unknown fusion {fusion!r}; choose one of {', '.join(FUSIONS)}")
         self.index = index
-        self.embedder = embedder or Embedder(index.manifest.get("model"))
+        # Questions are encoded by the index's own ONNX export (no torch); a caller may pass the
+        # sentence-transformers Embedder instead, as tests and the eval harness's stand-ins do.
+        self.embedder = embedder or for_index(index)
         self.fusion = fusion  # how mode "hybrid" combines dense and BM25: see FUSION
 
     @classmethod
