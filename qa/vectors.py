@@ -1,0 +1,72 @@
+"""The passage vector index: exact FAISS inner product up to a size limit, an IVF (approximate) index above it."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# Where exact search stops being fast enough. One query against IndexFlatIP costs one pass over every vector:
+# measured single-query p50 on the shared 2-core machine (eval/scale.py vectors, README "Performance"), roughly
+# linear in n: about 1 ms at 10k, 10 ms at 100k, 100 ms at 1M. Below 100k the exact scan costs no more than
+# encoding the question (~5-10 ms), and exact is exact; above it the scan dominates a warm answer.
+EXACT_LIMIT = 20_000
+
+# IVF: the vectors are split into LISTS Voronoi cells by k-means (spherical, since the vectors are normalised and
+# scored by inner product) and a query scans the NPROBE cells nearest to it. nlist = 4 sqrt(n) is FAISS's usual
+# rule (about 4,000 lists at 1M); k-means is trained on TRAIN_PER_LIST points per list (FAISS warns under 39)
+# drawn with a fixed seed, so a build is deterministic. NPROBE 64 of ~4,000 lists gave recall@10 >= 0.95 against
+# exact search at 1M clustered synthetic vectors at ~2 ms a query (sweep in eval/results/scale.md).
+# HNSW (M=32) was measured too: recall 0.999 at efSearch 64, but its build took 167 s at 100k vectors on this
+# machine against seconds for IVF, and a qa index is rebuilt whole, so build time counts.
+LISTS_PER_SQRT = 4
+TRAIN_PER_LIST = 40
+NPROBE = 32
+SEED = 0
+
+
+def kind_for(n: int, exact_limit: int | None = None) -> str:
+    """'flat' (exact) for up to `exact_limit` vectors (default EXACT_LIMIT), 'ivf' (approximate) above."""
+    return "flat" if n <= (EXACT_LIMIT if exact_limit is None else exact_limit) else "ivf"
+
+
+def ivf_lists(n: int) -> int:
+    return max(1, min(n // TRAIN_PER_LIST, round(LISTS_PER_SQRT * math.sqrt(n))))
+
+
+def build_vector_index(vectors: np.ndarray, exact_limit: int | None = None, nprobe: int | None = None):
+    """A FAISS inner-product index holding `vectors` (L2-normalised float32 rows), row i = id i.
+
+    Args:
+        vectors: (n, d) float32, normalised, so inner product is cosine similarity.
+        exact_limit: up to this many rows the index is exact (IndexFlatIP), above it IVF; default EXACT_LIMIT.
+        nprobe: cells an IVF index scans per query, default NPROBE (saved with the index by faiss.write_index).
+    """
+    import faiss
+
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    n, d = vectors.shape
+    if kind_for(n, exact_limit) == "flat":
+        index = faiss.IndexFlatIP(d)
+        index.add(vectors)
+        return index
+    lists = ivf_lists(n)
+    quantizer = faiss.IndexFlatIP(d)
+    index = faiss.IndexIVFFlat(quantizer, d, lists, faiss.METRIC_INNER_PRODUCT)
+    index.cp.spherical = True  # centroids renormalised each step: cells of the unit sphere, as the vectors are
+    index.cp.seed = SEED
+    sample = min(n, lists * TRAIN_PER_LIST)
+    rows = np.sort(np.random.default_rng(SEED).choice(n, size=sample, replace=False)) if sample < n else slice(None)
+    index.train(vectors[rows])
+    index.add(vectors)
+    index.nprobe = min(NPROBE if nprobe is None else nprobe, lists)
+    return index
+
+
+def describe(index) -> dict:
+    """What kind of vector index this is, for the manifest: {'type': 'flat'} or IVF's lists and probes."""
+    import faiss
+
+    ivf = faiss.try_extract_index_ivf(index) if not isinstance(index, faiss.IndexFlat) else None
+    if ivf is None:
+        return {"type": "flat", "vectors": int(index.ntotal)}
+    return {"type": "ivf", "vectors": int(index.ntotal), "lists": int(ivf.nlist), "nprobe": int(ivf.nprobe)}
