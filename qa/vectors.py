@@ -5,19 +5,20 @@ import math
 
 import numpy as np
 
-# Where exact search stops being fast enough. One query against IndexFlatIP costs one pass over every vector:
-# measured single-query p50 on the shared 2-core machine (eval/scale.py vectors, README "Performance"), roughly
-# linear in n: about 1 ms at 10k, 10 ms at 100k, 100 ms at 1M. Below 100k the exact scan costs no more than
-# encoding the question (~5-10 ms), and exact is exact; above it the scan dominates a warm answer.
+# Where exact search stops being fast enough. One query against IndexFlatIP is one pass over every vector. Measured
+# single-query p50 (k=100, one thread) on the shared 2-core machine, eval/scale_vectors.py: 0.9 ms at 10k vectors,
+# 6 ms at 20k, 15 ms at 100k, 45 ms at 300k, 395 ms at 1M. Past ~20k the scan alone takes half of the 10 ms warm
+# answer budget, so above EXACT_LIMIT passages the index is approximate; below it exact search is cheap and exact.
 EXACT_LIMIT = 20_000
 
-# IVF: the vectors are split into LISTS Voronoi cells by k-means (spherical, since the vectors are normalised and
-# scored by inner product) and a query scans the NPROBE cells nearest to it. nlist = 4 sqrt(n) is FAISS's usual
-# rule (about 4,000 lists at 1M); k-means is trained on TRAIN_PER_LIST points per list (FAISS warns under 39)
-# drawn with a fixed seed, so a build is deterministic. NPROBE 64 of ~4,000 lists gave recall@10 >= 0.95 against
-# exact search at 1M clustered synthetic vectors at ~2 ms a query (sweep in eval/results/scale.md).
-# HNSW (M=32) was measured too: recall 0.999 at efSearch 64, but its build took 167 s at 100k vectors on this
-# machine against seconds for IVF, and a qa index is rebuilt whole, so build time counts.
+# IVF: the vectors are split into nlist Voronoi cells by k-means (spherical, since the vectors are unit length and
+# scored by inner product) and a query scans the NPROBE cells nearest to it. nlist = 4 sqrt(n) is FAISS's usual rule
+# (4,000 lists at 1M), capped so that k-means has TRAIN_PER_LIST points per list (FAISS warns under 39), drawn with a
+# fixed seed so that a build is deterministic. At 1M clustered synthetic vectors NPROBE 32 gave recall@10 1.000
+# against exact search at 1.6 ms p50 a query (nprobe 8: 0.997 at 1.0 ms); on real MiniLM sentence vectors
+# (eval/scale_corpus.py) recall is lower, and NPROBE is set for those (README "Performance").
+# HNSW (M=32, efConstruction 80) was measured too: recall@10 0.996 at efSearch 64 and 0.4 ms, but it took 140 s to
+# build over 100k vectors where IVF took 417 s over 1M (2,400 vectors/s), and a qa index is rebuilt whole.
 LISTS_PER_SQRT = 4
 TRAIN_PER_LIST = 40
 NPROBE = 32
