@@ -67,21 +67,32 @@ def real_vector_recall(vectors: np.ndarray, questions: list[str]) -> dict:
     from qa.embed import Embedder
     from qa.vectors import build_vector_index, describe
 
+    import faiss
+
     queries = Embedder().encode(questions)
     exact = build_vector_index(vectors, exact_limit=len(vectors))
     started = time.perf_counter()
     approx = build_vector_index(vectors, exact_limit=0)
     build = time.perf_counter() - started
     _, truth = exact.search(queries, 10)
-    _, found = approx.search(queries, 10)
-    times = []
-    for q in queries:
-        t0 = time.perf_counter()
-        approx.search(q[None, :], 10)
-        times.append((time.perf_counter() - t0) * 1000)
-    recall = float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth)]))
-    return dict(describe(approx), build_seconds=round(build, 2), recall_at_10=round(recall, 4),
-                p50_ms=round(percentile(times, 50), 3), queries=len(questions))
+    result = dict(describe(approx), build_seconds=round(build, 2), queries=len(questions), sweep=[])
+    ivf = faiss.extract_index_ivf(approx)
+    default = ivf.nprobe
+    for nprobe in sorted({8, 16, 32, 64, 96, default}):
+        ivf.nprobe = min(nprobe, ivf.nlist)
+        _, found = approx.search(queries, 10)
+        times = []
+        for q in queries:
+            t0 = time.perf_counter()
+            approx.search(q[None, :], 10)
+            times.append((time.perf_counter() - t0) * 1000)
+        row = {"nprobe": nprobe, "recall_at_10": round(float(np.mean([len(set(f) & set(t)) / 10
+                                                                     for f, t in zip(found, truth)])), 4),
+               "p50_ms": round(percentile(times, 50), 3)}
+        result["sweep"].append(row)
+        if nprobe == default:
+            result.update(recall_at_10=row["recall_at_10"], p50_ms=row["p50_ms"])
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
