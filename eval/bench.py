@@ -244,8 +244,8 @@ def markdown(result: dict) -> str:
         "- qa's build embeds every sentence as well as every passage and builds BM25, so its throughput is in "
         "passages indexed per second of the whole build, the peers' likewise.",
         f"- One-shot question: “{result['cold_question']}” (qa answered “{result['cold_answer']}”).",
-        f"- Ratios are qa's figure divided by the peer's: under 1× means qa takes less time (or memory), over 1× "
-        f"more; for throughput, over 1× means qa is faster.",
+        "- Ratios are qa's figure divided by the peer's: under 1× means qa takes less time (or memory), over 1× "
+        "more; for throughput, over 1× means qa is faster.",
     ]
     return "\n".join(lines) + "\n"
 
