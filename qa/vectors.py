@@ -18,7 +18,7 @@ EXACT_LIMIT = 20_000
 # more of it than clustered synthetic ones: on 16,488 real MiniLM sentence vectors (412 lists) with 300 real
 # questions, recall@10 against exact search was 0.934 at nprobe 16, 0.958 at 32, 0.982 at 64, 0.990 at 96; on 1M
 # clustered synthetic vectors it was 0.997 already at 8. NPROBE 64 keeps real recall above 0.95 with margin and
-# costs ~1-3 ms a query at 1M (eval/scale_vectors.py; README "Performance").
+# costs 2.5 ms p50 a query at 1M with one thread (eval/scale_vectors.py; README "Performance").
 # HNSW (M=32, efConstruction 80) was measured too: recall@10 0.996 at efSearch 64 and 0.4 ms, but it built 710
 # vectors/s (140 s for 100k) where IVF built 2,400/s at 1M, and a qa index is rebuilt whole.
 LISTS_PER_SQRT = 4
