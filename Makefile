@@ -15,13 +15,14 @@ export TOKENIZERS_PARALLELISM := false
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
-.PHONY: run test install index clean-index screenshots help
+.PHONY: run test install index clean-index screenshots bench help
 
 help:
 	@echo "make run          install into $(VENV), build index/ from corpus/ if missing, serve the chat at http://$(HOST):$(PORT)/"
 	@echo "make test         install into $(VENV) and run the test suite"
 	@echo "make index        rebuild index/ from corpus/"
 	@echo "make screenshots  run the browser test and save its screenshots under docs/"
+	@echo "make bench        measure qa against its peers into eval/results/bench.{json,md} (~30 min)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +51,10 @@ test: install
 # The browser test's screenshots of a session (answer, sources open, abstention), for the README.
 screenshots: install
 	QA_SCREENSHOT_DIR=docs $(PY) -m pytest -q tests/test_browser.py
+
+# One thread per process: on a shared machine a second spinning OpenMP thread costs more than it gives.
+bench: install
+	$(PY) eval/bench.py --threads 1
 
 clean-index:
 	rm -rf index/CURRENT index/v-* index/.v-* index/.CURRENT.*

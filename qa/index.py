@@ -21,6 +21,8 @@ from .errors import QAError
 from .lexical import terms
 from .records import Document, Passage, Sentence
 from .split import SplitSettings, Splitter
+from .vectors import build_vector_index
+from .vectors import describe as describe_vectors
 
 FORMAT = 1
 CURRENT = "CURRENT"  # names the complete version folder; replaced atomically, so a reader never sees half an index
@@ -65,7 +67,6 @@ def build_index(corpus_dir: str | os.PathLike, model: str | None = None, setting
                 embedder: Embedder | None = None, progress: bool = False) -> Index:
     """Read, split, embed and index a corpus folder, in memory."""
     import bm25s
-    import faiss
 
     started = time.perf_counter()
     docs = load_corpus(corpus_dir)
@@ -82,8 +83,7 @@ def build_index(corpus_dir: str | os.PathLike, model: str | None = None, setting
         raise QAError(f"no text to index in {corpus_dir}")
     passage_vectors = embedder.encode([p.text for p in passages], progress=progress)
     sentence_vectors = embedder.encode([s.text for s in sentences], progress=progress)
-    dense = faiss.IndexFlatIP(passage_vectors.shape[1])
-    dense.add(passage_vectors)
+    dense = build_vector_index(passage_vectors)  # exact up to vectors.EXACT_LIMIT passages, IVF above
     # Lucene's idf, log(1 + (N - df + .5) / (df + .5)), stays positive on a corpus of a few dozen
     # passages, where Robertson's classic idf goes to zero or below for common words.
     bm25 = bm25s.BM25(method="lucene")
@@ -99,6 +99,7 @@ def build_index(corpus_dir: str | os.PathLike, model: str | None = None, setting
         "model": embedder.name,
         "model_fingerprint": model_fingerprint(embedder.folder),
         "dimension": int(passage_vectors.shape[1]),
+        "vectors": describe_vectors(dense),
         "split": settings.to_dict(),
         "bm25": {"method": "lucene", "k1": 1.5, "b": 0.75},
         "encoder": ({"file": ENCODER_FILE, "tokenizer": TOKENIZER_FILE, "runtime": "onnxruntime",
