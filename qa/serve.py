@@ -1,7 +1,8 @@
 """`qa serve`: one server with the chat (Gradio) at / and the HTTP API under /api/, over one loaded Assistant.
 
 `Service` owns the Assistant and a lock, so that the API's and the chat's worker threads take turns with
-the model and the index; `create_app` puts the API and the chat into one FastAPI app; `run` serves it.
+the model and the index, and picks up a rebuilt index (`qa index` run while serving); `create_app` puts the
+API and the chat into one FastAPI app; `run` serves it.
 """
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import os
 import socket
 import sys
 import threading
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import __version__
 from .errors import QAError
@@ -42,38 +45,114 @@ class Reply:
 
 
 class Service:
-    """One Assistant, shared by the API and the chat; every call into it holds the lock."""
+    """One Assistant, shared by the API and the chat; every call into it holds the lock.
 
-    def __init__(self, assistant):
+    When the Assistant's index was loaded from a folder, a rebuild of that folder (`qa index ... --index DIR`,
+    which switches its CURRENT pointer atomically) is noticed within `reload_every` seconds: the new version is
+    loaded and checked in a background thread while requests go on being answered from the old one, then
+    swapped in under the lock. A new version that does not load is reported once on stderr and the old one
+    stays in service.
+    """
+
+    def __init__(self, assistant, reload_every: float = 1.0):
+        self.lock = threading.Lock()
+        self._install(assistant)
+        path = getattr(assistant.index, "path", None)
+        self.index_dir = Path(path).parent if path is not None else None
+        self.version = Path(path).name if path is not None else ""
+        self.reload_every = reload_every
+        self._checked = time.monotonic()
+        self._loading: threading.Thread | None = None
+        self._refused = ""  # a version that failed to load: not tried again
+
+    def _install(self, assistant) -> None:
         self.assistant = assistant
         self.index = assistant.index
-        self.lock = threading.Lock()
         self.noun = corpus_noun(self.index.documents)
         self.title = corpus_title(self.index.documents)
 
+    def _current_version(self) -> str:
+        try:
+            return (self.index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+        except OSError:  # mid-replace or removed: keep serving what is loaded
+            return ""
+
+    def reload_if_changed(self, wait: bool = False) -> bool:
+        """Start loading the index folder's current version if it is not the one in service; True if started.
+        `wait` blocks until that load has finished (for tests and tools; requests never wait)."""
+        if self.index_dir is None:
+            return False
+        self._checked = time.monotonic()
+        started = False
+        with self.lock:
+            version = self._current_version()
+            if version and version not in (self.version, self._refused) and self._loading is None:
+                self._loading = threading.Thread(target=self._reload, args=(version,), daemon=True,
+                                                 name="qa-index-reload")
+                self._loading.start()
+                started = True
+            loading = self._loading
+        if wait and loading is not None:
+            loading.join()
+        return started
+
+    def _reload(self, version: str) -> None:
+        from .assistant import Assistant
+        from .index import load_index
+        from .retrieve import Retriever
+
+        try:
+            index = load_index(self.index_dir)  # checksums verified; a version that changed again loads whole
+            embedder = self.assistant.retriever.embedder
+            if index.manifest.get("model") != embedder.name:
+                embedder = None  # another model: the Retriever opens it
+            assistant = Assistant(Retriever(index, embedder))
+        except Exception as err:  # noqa: BLE001 - a bad rebuild must never take the server down
+            print(f"qa: not switching to the rebuilt index at {self.index_dir}: {' '.join(str(err).split())}",
+                  file=sys.stderr, flush=True)
+            with self.lock:
+                self._refused, self._loading = version, None
+            return
+        with self.lock:
+            self._install(assistant)
+            self.version, self._loading = Path(index.path).name, None
+        print(f"qa: now answering from the rebuilt index {index.path}", file=sys.stderr, flush=True)
+
+    def _maybe_reload(self) -> None:
+        if self.index_dir is not None and time.monotonic() - self._checked >= self.reload_every:
+            self.reload_if_changed()
+
     def ask(self, question: str, k: int = 5, mode: str = "hybrid") -> Answer:
+        self._maybe_reload()
         with self.lock:
             return self.assistant.ask(question, k=k, mode=mode)
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+        self._maybe_reload()
         with self.lock:
             return self.assistant.retriever.search(query, k=k, mode=mode)
 
     def health(self) -> dict:
-        m = self.index.manifest
+        self._maybe_reload()
+        with self.lock:
+            index, title = self.index, self.title
+        m = index.manifest
         return {"status": "ok", "qa_version": __version__, "model": m.get("model", ""),
-                "documents": len(self.index.documents), "passages": len(self.index.passages),
-                "sentences": len(self.index.sentences), "corpus": self.title, "manifest": m}
+                "documents": len(index.documents), "passages": len(index.passages),
+                "sentences": len(index.sentences), "corpus": title, "manifest": m}
 
     def chat(self, message: str, previous: Turn | None, k: int = 5) -> Reply:
         """Answer a chat message, resolving it against the previous turn when it leans on it."""
         resolved = resolve(message, previous)
+        self._maybe_reload()
         try:
-            answer = self.ask(resolved.question, k=k)
+            with self.lock:  # the answer and the documents it cites come from the same index
+                answer = self.assistant.ask(resolved.question, k=k)
+                documents, noun = self.index.documents, self.noun
         except QAError as err:
             return Reply(error_html(str(err)), previous, resolved)
         turn = Turn(resolved.question, answer.answer if answer.answerable else "")
-        return Reply(answer_html(answer, self.index.documents, self.noun, resolved), turn, resolved, answer)
+        return Reply(answer_html(answer, documents, noun, resolved), turn, resolved, answer)
 
     def examples(self) -> list[str]:
         """Questions to click: the speech's own, or one per section heading of another corpus."""
