@@ -32,6 +32,7 @@ SPEECH_EXAMPLES = (
     "Who won the 2022 FIFA World Cup final?",
 )
 SPEECH_DOC = "ge-honglin-2025-mining-speech.md"
+MAX_CHAT_BODY_BYTES = 4 * 1024 * 1024  # any request outside /api/ (those have api.MAX_BODY_BYTES)
 
 
 @dataclass(frozen=True)
@@ -173,10 +174,13 @@ def create_app(service: Service):
     """The FastAPI app: the API routes first, then the Gradio chat mounted at /."""
     import gradio as gr
 
-    from .api import create_api
+    from .api import BodyLimit, create_api
     from .ui import CSS, THEME, build_ui
 
     app = create_api(service)
+    # Gradio reads any body it is sent; the chat's carry the question and the conversation so far (a few KB
+    # a turn), so they get a limit of their own, roomier than the API's.
+    app.add_middleware(BodyLimit, limit=MAX_CHAT_BODY_BYTES, prefix="/")
     blocks = build_ui(service)
     return gr.mount_gradio_app(app, blocks, path="/", theme=THEME, css=CSS, ssr_mode=False, show_error=False,
                                footer_links=[], mcp_server=False, pwa=False, enable_monitoring=False)
