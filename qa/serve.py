@@ -33,6 +33,7 @@ SPEECH_EXAMPLES = (
 )
 SPEECH_DOC = "ge-honglin-2025-mining-speech.md"
 MAX_CHAT_BODY_BYTES = 4 * 1024 * 1024  # any request outside /api/ (those have api.MAX_BODY_BYTES)
+CHAT_SESSIONS = 256  # conversations whose turns the server remembers, least recently used forgotten first
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,10 @@ def create_app(service: Service):
     # a turn), so they get a limit of their own, roomier than the API's.
     app.add_middleware(BodyLimit, limit=MAX_CHAT_BODY_BYTES, prefix="/")
     blocks = build_ui(service)
+    # Gradio keeps ~40 KB per chat session (a copy of the page's component settings, and the turns) for its
+    # 10,000 most recent sessions: memory grew by that much with every new conversation. The turns only serve
+    # follow-ups, so the least recently used sessions beyond CHAT_SESSIONS are let go.
+    blocks.state_session_capacity = CHAT_SESSIONS
     return gr.mount_gradio_app(app, blocks, path="/", theme=THEME, css=CSS, ssr_mode=False, show_error=False,
                                footer_links=[], mcp_server=False, pwa=False, enable_monitoring=False)
 
