@@ -248,8 +248,11 @@ response compared byte for byte with the server's single-threaded answer to the 
 | --- | ---: | ---: | ---: | ---: |
 {rows}
 
-The server answers one request at a time (the model and index are shared under one lock), so latency grows
-with the number of clients waiting while throughput stays that of one worker.
+The model and index are shared under one lock, so requests are answered one at a time and throughput is
+that of one worker. `/api/ask` requests wait only for that lock; chat turns also wait in Gradio's queue,
+which runs one event at a time, so with half the clients chatting each turn waits for the ones ahead of it.
+Memory is judged over the second half of the run, after caches and Gradio's session store (bounded at
+`qa.serve.CHAT_SESSIONS` conversations) have filled.
 """
 
 
