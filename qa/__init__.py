@@ -26,6 +26,7 @@ _EXPORTS = {
     "Splitter": "qa.split",
     "SplitSettings": "qa.split",
     "Embedder": "qa.embed",
+    "OnnxEncoder": "qa.encoder",
     "Answer": "qa.records",
     "Citation": "qa.records",
     "Hit": "qa.records",

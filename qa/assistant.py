@@ -16,6 +16,7 @@ from .retrieve import Retriever, check_query
 from .spans import best_span, candidates, expected_type
 
 POOL = 10  # passages whose sentences compete for the quote, whatever k the caller shows
+COMMON_NAME_SHARE = 0.1  # a name in more than this share of sentences is the corpus's topic, not a specific
 _ANAPHORA = re.compile(r"^(?:this|these|that|those|it|such|affected by this|therefore|thus|however|meanwhile)\b", re.I)
 
 
@@ -40,7 +41,11 @@ class Assistant:
         n = max(len(self.index.sentences), 1)
         self._idf_unknown = math.log(1.0 + n / 0.5)
         self._idf = {t: math.log(1.0 + n / (df + 0.5)) for t, df in self.index.sentence_df.items()}
+        # Per-sentence facts that do not depend on the question, filled on first use (a one-shot ask needs only
+        # the few dozen sentences of its top passages) and kept for the next question.
         self._sentence_terms: dict[int, set[str]] = {}
+        self._row_context: dict[int, frozenset[str]] = {}
+        self._typed: dict[tuple[int, str], bool] = {}
         self._meta_terms = {stem for word in META_WORDS for stem in terms(word)}
 
     @classmethod
@@ -70,13 +75,24 @@ class Assistant:
         return [r for r in (row - 1, row + 1) if 0 <= r < len(sentences) and sentences[r].doc == sentences[row].doc]
 
     def _context_terms(self, rows: tuple[int, ...]) -> set[str]:
+        """Terms of the sentences, their neighbours and their headings."""
         found = set()
         for row in rows:
-            found |= self._terms_of(row)
-            for n in self._neighbours(row):
-                found |= self._terms_of(n)
-            found |= set(terms(self.index.sentences[row].heading))
+            context = self._row_context.get(row)
+            if context is None:
+                context = set(self._terms_of(row))
+                for n in self._neighbours(row):
+                    context |= self._terms_of(n)
+                context = self._row_context[row] = frozenset(context | set(terms(self.index.sentences[row].heading)))
+            found |= context
         return found
+
+    def _has_candidates(self, row: int, kind: str) -> bool:
+        """Whether sentence `row` holds a span of the kind asked for."""
+        typed = self._typed.get((row, kind))
+        if typed is None:
+            typed = self._typed[(row, kind)] = bool(candidates(self.index.sentences[row].text, kind))
+        return typed
 
     def _missing_specifics(self, question: str, rows: tuple[int, ...]) -> float:
         """Share of the question's numbers and proper names absent from the quote's context."""
@@ -84,7 +100,11 @@ class Assistant:
         context_tokens = set(raw_tokens(context))
         specifics = [t for t in raw_tokens(question) if t[0].isdigit()]
         names = re.findall(r"(?<!^)(?<![.?!]\s)\b[A-Z][a-zA-Z]{2,}\b", question.strip())
-        specifics += [n.lower() for n in names if n.lower() not in {"what", "which", "who", "how", "china", "chinese"}]
+        # a name in a large share of the corpus's sentences (the country a speech is about) is its topic,
+        # not a specific the quote must repeat
+        common = len(self.index.sentences) * COMMON_NAME_SHARE
+        specifics += [n.lower() for n in names if n.lower() not in {"what", "which", "who", "how"}
+                      and self.index.sentence_df.get(next(iter(terms(n)), ""), 0) <= common]
         if not specifics:
             return 0.0
         return sum(1 for s in specifics if s not in context_tokens) / len(specifics)
@@ -103,11 +123,10 @@ class Assistant:
         kind = expected_type(question)
         best: Choice | None = None
         for row, cos in zip(rows, cosines.tolist()):
-            sentence = self.index.sentences[row]
             own = self._coverage(weights, self._terms_of(row))
             context = self._coverage(weights, self._context_terms((row,)))
             typed = 1.0 if (kind in ("reason", "means", "clause", "list", "name")
-                            or candidates(sentence.text, kind)) else 0.0
+                            or self._has_candidates(row, kind)) else 0.0
             if typed and kind in ("count", "percent", "money", "number", "date", "year"):
                 typed = 2.0  # a figure or date asked for is worth more than a shared word
             w = self.WEIGHTS
@@ -133,7 +152,7 @@ class Assistant:
                 gain += 0.2
             if other == row + 1 and _ANAPHORA.match(sentences[other].text):
                 gain += 0.1  # "This means that ...": the next sentence carries the point on
-            if not choice.signals["type_match"] and candidates(sentences[other].text, kind):
+            if not choice.signals["type_match"] and self._has_candidates(other, kind):
                 gain += 0.15
             cos = float(self.index.sentence_vectors[other] @ vector)
             if gain >= 0.15 and cos > 0.25 and gain > best_gain:

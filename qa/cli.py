@@ -161,12 +161,10 @@ def _load(kind: str, args):
             from .retrieve import Retriever
 
             loaded = Retriever.load(args.index, _corpus_for(args))
-            loaded.embedder.model  # load the model here too, under the redirect
         else:
             from .assistant import Assistant
 
             loaded = Assistant.load(args.index, _corpus_for(args))
-            loaded.retriever.embedder.model
     return loaded
 
 

@@ -66,6 +66,16 @@ class Embedder:
         """The model's own token count for `text`, special tokens included."""
         return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
 
+    def export_onnx(self) -> tuple[bytes, str]:
+        """(ONNX graph, tokenizer.json text): this model as the torch-free query encoder (qa.encoder) runs it."""
+        from .export import export_onnx
+
+        tokenizer = self.folder / "tokenizer.json"
+        if not tokenizer.is_file():
+            raise QAError(f"the model at {self.folder} has no tokenizer.json, which the ONNX question encoder needs")
+        return (export_onnx(self.model, self.folder, model_fingerprint(self.folder)),
+                tokenizer.read_text(encoding="utf-8"))
+
     def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)

@@ -25,6 +25,12 @@ from .split import SplitSettings, Splitter
 FORMAT = 1
 CURRENT = "CURRENT"  # names the complete version folder; replaced atomically, so a reader never sees half an index
 MANIFEST = "manifest.json"
+# The question encoder lives in the index folder, beside the vectors it must agree with: written atomically and
+# checksummed with the rest, so a query never needs torch, never exports anything on first use, and a damaged or
+# missing encoder is reported like any other damaged file (with the rebuild command). A cache keyed by model
+# outside the index would save ~90 MB per index but could drift from the vectors and need torch to refill.
+ENCODER_FILE = "encoder.onnx"
+TOKENIZER_FILE = "tokenizer.json"
 
 
 @dataclass
@@ -37,9 +43,12 @@ class Index:
     passages: list[Passage]
     dense: object  # faiss.Index over passage vectors
     sentence_vectors: np.ndarray
-    bm25: object  # bm25s.BM25 over passage terms
+    bm25: object  # over passage terms: bm25s.BM25 when built, qa.bm25.SavedBM25 (same scores, no scipy) when loaded
     sentence_df: dict[str, int] = field(default_factory=dict)  # in how many sentences each term occurs
     path: Path | None = None
+    # Set by build_index until saved: the ONNX question encoder (qa.encoder) and its tokenizer.json text.
+    encoder_model: bytes | None = None
+    tokenizer_json: str | None = None
 
     @property
     def corpus_dir(self) -> str:
@@ -80,6 +89,10 @@ def build_index(corpus_dir: str | os.PathLike, model: str | None = None, setting
     bm25 = bm25s.BM25(method="lucene")
     bm25.index([terms(p.text) or ["\x00"] for p in passages], show_progress=False)
     sentence_df = Counter(t for s in sentences for t in set(terms(s.text)))
+    # Stand-in embedders (tests of the eval harness) have no export: their index has no encoder and its
+    # Retriever must be given the embedder.
+    export = getattr(embedder, "export_onnx", None)
+    encoder_model, tokenizer_json = export() if export else (None, None)
     manifest = {
         "format": FORMAT,
         "qa_version": __version__,
@@ -88,6 +101,8 @@ def build_index(corpus_dir: str | os.PathLike, model: str | None = None, setting
         "dimension": int(passage_vectors.shape[1]),
         "split": settings.to_dict(),
         "bm25": {"method": "lucene", "k1": 1.5, "b": 0.75},
+        "encoder": ({"file": ENCODER_FILE, "tokenizer": TOKENIZER_FILE, "runtime": "onnxruntime",
+                     "precision": "float32", "max_tokens": embedder.max_tokens} if encoder_model else None),
         "corpus_dir": str(Path(corpus_dir).resolve()),
         "corpus_hash": corpus_hash(docs),
         "documents": len(docs),
@@ -97,7 +112,7 @@ def build_index(corpus_dir: str | os.PathLike, model: str | None = None, setting
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     return Index(manifest, {d.id: d for d in docs}, sentences, passages, dense, sentence_vectors, bm25,
-                 dict(sentence_df))
+                 dict(sentence_df), encoder_model=encoder_model, tokenizer_json=tokenizer_json)
 
 
 # ---------------------------------------------------------------- save
@@ -109,11 +124,8 @@ def _write_jsonl(path: Path, rows) -> None:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()  # reads into one reused buffer: the encoder is ~90 MB
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -146,6 +158,9 @@ def save_index(index: Index, index_dir: str | os.PathLike) -> Path:
         np.save(tmp / "sentences.npy", index.sentence_vectors, allow_pickle=False)
         index.bm25.save(str(tmp / "bm25"), show_progress=False)
         (tmp / "terms.json").write_text(json.dumps(index.sentence_df, ensure_ascii=False), encoding="utf-8")
+        if index.encoder_model is not None:
+            (tmp / ENCODER_FILE).write_bytes(index.encoder_model)
+            (tmp / TOKENIZER_FILE).write_text(index.tokenizer_json, encoding="utf-8", newline="")
         files = {p.relative_to(tmp).as_posix(): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
         manifest = dict(index.manifest, files=files)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -199,8 +214,9 @@ def read_manifest(index_dir: str | os.PathLike) -> tuple[Path, dict]:
 
 def load_index(index_dir: str | os.PathLike, verify: bool = True) -> Index:
     """Load the current version of an index folder, checking every file against the manifest's checksums."""
-    import bm25s
     import faiss
+
+    from .bm25 import SavedBM25
 
     root = Path(index_dir)
     try:
@@ -227,15 +243,16 @@ def load_index(index_dir: str | os.PathLike, verify: bool = True) -> Index:
                      for s in sentences]
         dense = faiss.read_index(str(version / "passages.faiss"))
         sentence_vectors = np.load(version / "sentences.npy", allow_pickle=False)
-        bm25 = bm25s.BM25.load(str(version / "bm25"), load_corpus=False)
+        bm25 = SavedBM25(version / "bm25")
         sentence_df = json.loads((version / "terms.json").read_text(encoding="utf-8"))
     except QAError:
         raise
     except Exception as err:  # anything unreadable past the checksums is still corruption to the user
         raise QAError(f"index at {root} is corrupt ({err.__class__.__name__}: {str(err)[:120]}); {hint}") from None
     if not (dense.ntotal == len(passages) == manifest.get("passages")
-            and len(sentence_vectors) == len(sentences) == manifest.get("sentences")):
-        raise QAError(f"index at {root} is corrupt (row counts disagree); {hint}")
+            and len(sentence_vectors) == len(sentences) == manifest.get("sentences")
+            and dense.d == manifest.get("dimension") == sentence_vectors.shape[-1]):
+        raise QAError(f"index at {root} is corrupt (row counts or dimensions disagree); {hint}")
     return Index(manifest, docs, sentences, passages, dense, sentence_vectors, bm25, sentence_df, version)
 
 
@@ -254,6 +271,8 @@ def stale_reason(manifest: dict, corpus_dir: str | os.PathLike, model: str | Non
         return "the split settings changed"
     if manifest.get("qa_version") != __version__:
         return f"it was built by qa {manifest.get('qa_version')}"
+    if not manifest.get("encoder"):
+        return "it has no ONNX question encoder (it was built by an older qa)"
     return None
 
 

@@ -17,7 +17,17 @@ META_WORDS = frozenset("speaker speakers author article paper report".split())
 
 @lru_cache(maxsize=1)
 def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN  # a plain tuple of English stopwords
+    # bm25s.stopwords is a plain data module, but importing it runs bm25s/__init__, which imports scipy and
+    # tqdm (0.3 s or more of a one-shot `qa ask`); so the file is run on its own, found without importing bm25s.
+    import importlib.util
+    from pathlib import Path
+
+    package = importlib.util.find_spec("bm25s")
+    spec = importlib.util.spec_from_file_location("qa._bm25s_stopwords",
+                                                  Path(package.origin).with_name("stopwords.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    STOPWORDS_EN = module.STOPWORDS_EN  # a plain tuple of English stopwords
 
     # bm25s's list lacks some function words that carry no evidence
     return frozenset(STOPWORDS_EN) | {"from", "into", "onto", "upon", "within", "without", "via", "than", "also",

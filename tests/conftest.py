@@ -105,12 +105,11 @@ def speech_index_dir(tmp_path_factory, embedder) -> Path:
 
 
 @pytest.fixture(scope="session")
-def speech_assistant(speech_index_dir, embedder):
+def speech_assistant(speech_index_dir):
+    """The speech assistant as `qa ask` runs it: questions encoded by the index's ONNX encoder."""
     from qa.assistant import Assistant
-    from qa.index import load_index
-    from qa.retrieve import Retriever
 
-    return Assistant(Retriever(load_index(speech_index_dir), embedder))
+    return Assistant.load(speech_index_dir)
 
 
 @pytest.fixture

@@ -53,13 +53,15 @@ def test_round_trip_keeps_everything(tmp_path, tiny_corpus, embedder):
     assert m["corpus_dir"] == str(tiny_corpus.resolve()) and len(m["corpus_hash"]) == 64
     assert (m["documents"], m["passages"], m["sentences"]) == (3, len(built.passages), len(built.sentences))
     assert set(m["files"]) >= {"documents.jsonl", "passages.jsonl", "sentences.jsonl", "passages.faiss",
-                               "sentences.npy", "terms.json"}
+                               "sentences.npy", "terms.json", "encoder.onnx", "tokenizer.json"}
+    assert m["encoder"] == {"file": "encoder.onnx", "tokenizer": "tokenizer.json", "runtime": "onnxruntime",
+                            "precision": "float32", "max_tokens": embedder.max_tokens}
 
 
 def test_no_pickle_anywhere(tiny_index_dir):
     folder = version_folder(tiny_index_dir[1])
     files = [p for p in folder.rglob("*") if p.is_file()]
-    assert {p.suffix for p in files} <= {".json", ".jsonl", ".faiss", ".npy"}
+    assert {p.suffix for p in files} <= {".json", ".jsonl", ".faiss", ".npy", ".onnx"}  # ONNX is protobuf
     for path in files:
         assert not path.read_bytes().startswith(b"\x80"), f"{path.name} looks like a pickle"
         if path.suffix == ".npy":
@@ -118,6 +120,9 @@ def _flip_last_byte(path: Path) -> None:
     ("sentences.npy", _flip_last_byte),
     ("passages.faiss", Path.unlink),
     ("bm25/vocab.index.json", _truncate),
+    ("encoder.onnx", _flip_last_byte),
+    ("encoder.onnx", Path.unlink),
+    ("tokenizer.json", _truncate),
     ("documents.jsonl", lambda p: p.write_text(p.read_text().replace("Copper", "Tin"))),
 ])
 def test_a_corrupt_file_is_a_clear_error_with_the_rebuild_command(index_copy, name, damage):
