@@ -62,7 +62,11 @@ class Server:
             ready.set()
 
         threading.Thread(target=drain, daemon=True).start()
-        ready.wait(startup_timeout)
+        try:
+            ready.wait(startup_timeout)
+        except BaseException:  # Ctrl-C while it starts: never leave a server behind
+            self.stop()
+            raise
         if not self.url:
             self.stop()
             raise SystemExit("qa serve did not start:\n" + "\n".join(self.log[-20:]))

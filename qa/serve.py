@@ -228,8 +228,11 @@ def run(service: Service, sock: socket.socket, log_level: str = "warning") -> No
 
 
 def prepare_environment() -> None:
-    """Nothing leaves the machine: no analytics, no update checks, no hub look-ups."""
+    """Nothing leaves the machine: no analytics, no update checks, no hub look-ups; bounded in-memory records."""
     for key, value in (("GRADIO_ANALYTICS_ENABLED", "False"), ("HF_HUB_OFFLINE", "1"),
                        ("HF_HUB_DISABLE_TELEMETRY", "1"), ("GRADIO_SSR_MODE", "False"),
                        ("DO_NOT_TRACK", "1")):
         os.environ[key] = value
+    # Gradio's queue keeps timing records of its last 10,000 events by default (for ETAs and its monitoring
+    # page, which is off here); a few hundred will do, and they cannot add up.
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "200")
