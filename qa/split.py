@@ -24,6 +24,7 @@ _BOUNDARY = re.compile(
     r"|\n(?=[ \t]*(?:[-*•]|\d+[.)])[ \t])")
 FRONT_MATTER_HEADING = "front matter"
 _WORD_BEFORE = re.compile(r"(\S+)$")
+_OPENERS = "(\"'“["  # stripped from the front of the word before a period
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,20 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     """True when the period at `dot` closes an abbreviation or an initial rather than a sentence."""
     if text[dot] != ".":
         return False
-    word = _WORD_BEFORE.search(text, 0, dot)
+    # Look back a little, not to the start of the text: searching from 0 made a long paragraph quadratic
+    # (a 900 KB single-line document took 150 s to split). Abbreviations are short, so a word reaching past
+    # the window is one only when all of it before the window is opening brackets and quotes.
+    lo = max(0, dot - 32)
+    word = _WORD_BEFORE.search(text, lo, dot)
     if not word:
         return False
-    token = word.group(1).lstrip("(\"'“[").lower()
+    if word.start() == lo and lo > 0 and not text[lo - 1].isspace():
+        before = lo
+        while before > 0 and text[before - 1] in _OPENERS:
+            before -= 1
+        if before > 0 and not text[before - 1].isspace():
+            return False
+    token = word.group(1).lstrip(_OPENERS).lower()
     return token in ABBREVIATIONS or (len(token) == 1 and token.isalpha())
 
 

@@ -109,3 +109,67 @@ def test_serve_help_imports_nothing_heavy():
     imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in run.stderr.splitlines()
                 if line.startswith("import time:")}
     assert not imported & {"gradio", "fastapi", "uvicorn", "torch", "numpy"}
+
+
+# ---------------------------------------------------------------- picking up a rebuilt index
+
+def test_a_rebuilt_index_is_picked_up_whole_and_a_broken_one_is_refused(tmp_path, embedder, capsys):
+    from qa.assistant import Assistant
+    from qa.index import build_index, load_index, save_index
+    from qa.retrieve import Retriever
+    from qa.serve import Service
+    from conftest import TINY, write_corpus
+
+    old_corpus = write_corpus(tmp_path / "old")
+    new_corpus = write_corpus(tmp_path / "new", dict(TINY, **{"weather.txt": "Snow fell on Porto on Friday.\n"}))
+    index_dir = tmp_path / "index"
+    save_index(build_index(old_corpus, embedder=embedder), index_dir)
+    service = Service(Assistant(Retriever(load_index(index_dir), embedder)), reload_every=3600)
+    question = "What fell on Porto on Friday?"
+    before = service.ask(question).to_dict()
+    assert not service.reload_if_changed(wait=True)  # nothing changed: nothing loaded
+
+    new = build_index(new_corpus, embedder=embedder)
+    save_index(new, index_dir)
+    assert service.ask(question).to_dict() == before  # not yet checked (reload_every): still the old index
+    assert service.reload_if_changed(wait=True)
+    assert service.index.manifest["corpus_hash"] == new.manifest["corpus_hash"]
+    assert service.health()["manifest"]["corpus_hash"] == new.manifest["corpus_hash"]
+    after = service.ask(question).to_dict()
+    assert after != before and any("Snow fell" in p["text"] for p in after["passages"])
+    assert "now answering from the rebuilt index" in capsys.readouterr().err
+
+    # a version that does not load is reported and refused; the one in service goes on answering
+    save_index(build_index(old_corpus, embedder=embedder), index_dir)
+    broken = index_dir / (index_dir / "CURRENT").read_text().strip() / "passages.jsonl"
+    broken.write_text(broken.read_text()[:-20])
+    assert service.reload_if_changed(wait=True)
+    assert service.ask(question).to_dict() == after
+    err = capsys.readouterr().err
+    assert "not switching to the rebuilt index" in err and "corrupt" in err and "qa index" in err
+    assert not service.reload_if_changed(wait=True)  # not tried again until CURRENT changes
+
+
+def test_a_service_over_an_index_in_memory_never_reloads(tiny_index, embedder):
+    from qa.assistant import Assistant
+    from qa.retrieve import Retriever
+    from qa.serve import Service
+
+    import dataclasses
+
+    service = Service(Assistant(Retriever(dataclasses.replace(tiny_index, path=None), embedder)))
+    assert service.index_dir is None and not service.reload_if_changed(wait=True)
+
+
+def test_the_chat_remembers_a_bounded_number_of_sessions(service):
+    """Gradio keeps every session's state for its 10,000 most recent sessions (~40 KB each): memory grew with
+    every new conversation. The server keeps CHAT_SESSIONS of them, least recently used let go first."""
+    from qa.serve import CHAT_SESSIONS, create_app
+
+    app = create_app(service)
+    holder = next(route.app.state_holder for route in app.routes if hasattr(getattr(route, "app", None), "state_holder"))
+    assert holder.capacity == CHAT_SESSIONS < 10_000
+    for n in range(CHAT_SESSIONS + 20):
+        holder[f"session-{n}"]
+    assert len(holder.session_data) == CHAT_SESSIONS
+    assert "session-0" not in holder and f"session-{CHAT_SESSIONS + 19}" in holder
