@@ -120,8 +120,9 @@ def write_report(summary: dict, rows: Sequence[dict], path: str | os.PathLike) -
                   "a passage from the gold document, whichever part of it."]
         lines += ["", f"![recall@k]({written[0].name})", "",
                   f"## Answers ({systems[first]['answerable']} answerable questions; an abstention scores 0)", ""]
-        lines += _table(["system", "quote hit", "exact match", "token F1", "contains", "span F1"],
-                        [[s, m["quote_hit"], m["exact_match"], m["f1"], m["contains"], m["span_f1"]]
+        lines += _table(["system", "quote hit", "quote overlap", "exact match", "token F1", "contains", "span F1"],
+                        [[s, m["quote_hit"], m.get("quote_overlap"), m["exact_match"], m["f1"], m["contains"],
+                          m["span_f1"]]
                          for s, m in systems.items()])
         lines += ["", f"## Abstention ({systems[first]['unanswerable']} unanswerable questions)", ""]
         lines += _table(["system", "precision", "recall", "F1", "false-abstain rate"],
