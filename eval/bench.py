@@ -222,8 +222,8 @@ def markdown(result: dict) -> str:
     lines = [
         "# qa benchmark",
         "",
-        f"Measured {m['date']} on a shared {m['cpus']}-core machine (load average {m['load_before']} before, "
-        f"{m['load_after']} after; other engineers' runs were going), qa at `{m['commit']}`, "
+        f"Measured {m['date']} on a {m['cpus']}-core machine (load average {m['load_before']} before, "
+        f"{m['load_after']} after), qa at `{m['commit']}`, "
         f"{m['python']}, torch {m['torch']}, OMP_NUM_THREADS {m['omp_num_threads']}. Command: `{m['command']}`.",
         "",
         f"Speech corpus: {result['passages']} passages ({result['sentences']} sentences); {result['questions']} "
