@@ -184,8 +184,15 @@ def create_app(service: Service):
     # 10,000 most recent sessions: memory grew by that much with every new conversation. The turns only serve
     # follow-ups, so the least recently used sessions beyond CHAT_SESSIONS are let go.
     blocks.state_session_capacity = CHAT_SESSIONS
-    return gr.mount_gradio_app(app, blocks, path="/", theme=THEME, css=CSS, ssr_mode=False, show_error=False,
-                               footer_links=[], mcp_server=False, pwa=False, enable_monitoring=False)
+    app = gr.mount_gradio_app(app, blocks, path="/", theme=THEME, css=CSS, ssr_mode=False, show_error=False,
+                              footer_links=[], mcp_server=False, pwa=False, enable_monitoring=False)
+    # Gradio's queue also keeps a message queue for each of its 2,000 most recent sessions (an LRU it does not
+    # let callers size), and every call through its HTTP API is a new session: memory crept up for the first
+    # 2,000 chat turns. Bound it like the session state; a session is only evicted after 256 newer ones.
+    pending = getattr(getattr(blocks, "_queue", None), "pending_messages_per_session", None)
+    if pending is not None and hasattr(pending, "max_size"):
+        pending.max_size = CHAT_SESSIONS
+    return app
 
 
 def listen(host: str, port: int) -> socket.socket:

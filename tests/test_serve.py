@@ -173,3 +173,17 @@ def test_the_chat_remembers_a_bounded_number_of_sessions(service):
         holder[f"session-{n}"]
     assert len(holder.session_data) == CHAT_SESSIONS
     assert "session-0" not in holder and f"session-{CHAT_SESSIONS + 19}" in holder
+
+
+def test_the_chat_queue_keeps_a_bounded_number_of_sessions(service):
+    """Every call through Gradio's HTTP API is a new session, and its queue keeps a message queue for each of
+    its 2,000 most recent: bounded to CHAT_SESSIONS, like the session state."""
+    from qa.serve import CHAT_SESSIONS, create_app
+
+    app = create_app(service)
+    blocks = next(route.app.get_blocks() for route in app.routes if hasattr(getattr(route, "app", None), "get_blocks"))
+    pending = blocks._queue.pending_messages_per_session
+    for n in range(CHAT_SESSIONS + 20):
+        pending[f"session-{n}"] = object()
+    assert len(pending) == CHAT_SESSIONS
+    assert "session-0" not in pending and f"session-{CHAT_SESSIONS + 19}" in pending
