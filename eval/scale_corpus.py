@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))  # measure the checked-out qa, not an installed on
 sys.path.insert(0, str(REPO / "eval"))
 
 from bench import ENV, latency  # noqa: E402
-from measure import last_json, percentile, run_checked  # noqa: E402
+from measure import last_json, percentile, run_checked, write_result  # noqa: E402
 
 SETS = {"xquad": "xquad-en/xquad.en.json", "covidqa": "covidqa/covidqa-2020-04-23.json",
         "squad2": "squad2-dev-small/squad2-dev-small.json"}
@@ -147,9 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         "search": latency([w["search_ms"][0] for w in rounds]),
         "ivf_on_real_sentence_vectors": real,
     }
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result))
+    write_result(result, args.json)
     return 0
 
 

@@ -12,7 +12,6 @@ sweep of nprobe, and the nprobe qa uses.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # measure the checked-out qa, not an installed one
 sys.path.insert(0, str(REPO / "eval"))
 
-from measure import median, percentile, rss_mib  # noqa: E402
+from measure import median, percentile, rss_mib, write_result  # noqa: E402
 from qa import vectors  # noqa: E402
 
 DIM = 384  # all-MiniLM-L6-v2
@@ -164,9 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         result["hnsw"] = row
         print(f"hnsw: {row}", file=sys.stderr)
 
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result))
+    write_result(result, args.json)
     return 0
 
 

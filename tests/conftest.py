@@ -120,3 +120,20 @@ def fresh_index(tmp_path, embedder) -> tuple[Path, Path]:
     corpus = write_corpus(tmp_path / "corpus")
     save_index(build_index(corpus, embedder=embedder), tmp_path / "index")
     return corpus, tmp_path / "index"
+
+
+# The speech behind the HTTP app, per test module (a module may monkeypatch its service); test_serve.py has its own.
+@pytest.fixture(scope="module")
+def service(speech_assistant):
+    from qa.serve import Service
+
+    return Service(speech_assistant)
+
+
+@pytest.fixture(scope="module")
+def client(service):
+    from fastapi.testclient import TestClient
+
+    from qa.serve import create_app
+
+    return TestClient(create_app(service), raise_server_exceptions=False)

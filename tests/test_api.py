@@ -14,22 +14,6 @@ COPPER = "Which copper mine in Tibet is mentioned?"
 OFF_TOPIC = "Who won the 2022 FIFA World Cup final?"
 
 
-@pytest.fixture(scope="module")
-def service(speech_assistant):
-    from qa.serve import Service
-
-    return Service(speech_assistant)
-
-
-@pytest.fixture(scope="module")
-def client(service):
-    from fastapi.testclient import TestClient
-
-    from qa.serve import create_app
-
-    return TestClient(create_app(service), raise_server_exceptions=False)
-
-
 def source(doc: str) -> str:
     return (SPEECH_CORPUS / doc).read_bytes().decode("utf-8")
 

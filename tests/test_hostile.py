@@ -31,22 +31,6 @@ HTTP_REFUSED = {"empty": "at least 1 character", "whitespace": "the question is 
                 "100,000 characters": "at most 20000 characters"}  # the schema's reasons come first
 
 
-@pytest.fixture(scope="module")
-def service(speech_assistant):
-    from qa.serve import Service
-
-    return Service(speech_assistant)
-
-
-@pytest.fixture(scope="module")
-def client(service):
-    from fastapi.testclient import TestClient
-
-    from qa.serve import create_app
-
-    return TestClient(create_app(service), raise_server_exceptions=False)
-
-
 @pytest.mark.parametrize("name", QUESTIONS)
 def test_an_odd_question_over_http_is_answered_abstained_or_refused_with_a_4xx(client, name):
     question = QUESTIONS[name]

@@ -13,22 +13,6 @@ SECRET = "secret-detail-/home/someone/.ssh/id_rsa"
 
 
 @pytest.fixture(scope="module")
-def service(speech_assistant):
-    from qa.serve import Service
-
-    return Service(speech_assistant)
-
-
-@pytest.fixture(scope="module")
-def client(service):
-    from fastapi.testclient import TestClient
-
-    from qa.serve import create_app
-
-    return TestClient(create_app(service), raise_server_exceptions=False)
-
-
-@pytest.fixture(scope="module")
 def live(service):
     """The app on a real loopback socket (uvicorn in a thread), for the chat: Gradio's queue runs only in a server."""
     import threading
