@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from ..embed import Embedder
+from ..encoder import for_index
 from ..errors import QAError
 from ..index import Index, build_index
 from ..retrieve import MODES, Retriever
@@ -112,6 +113,7 @@ def evaluate(evalset: EvalSet, modes: Sequence[str], k: int, embedder: Embedder,
     indexed = {"passages": 0, "sentences": 0}
     bar = tqdm(total=len(evalset.questions) * len(systems), desc="qa eval", unit="answer", disable=not progress,
                file=sys.stderr)
+    encoder = None
     for n, (doc, questions) in enumerate(_groups(evalset, per_doc) if modes else []):
         corpus = evalset.corpus_dir if doc is None else _doc_corpus(evalset, doc, scratch / "per-doc" / f"{n:05d}")
         started = time.perf_counter()
@@ -120,8 +122,11 @@ def evaluate(evalset: EvalSet, modes: Sequence[str], k: int, embedder: Embedder,
         indexed["passages"] += len(index.passages)
         indexed["sentences"] += len(index.sentences)
         # Questions go through the index's ONNX encoder, as `qa ask` runs them; a stand-in embedder that
-        # cannot export one (the harness's own tests) encodes them itself.
-        retriever = Retriever(index, embedder=None if index.encoder_model is not None else embedder)
+        # cannot export one (the harness's own tests) encodes them itself. Every index of a run holds the same
+        # export, so one onnxruntime session serves them all (per-doc mode builds one index per document).
+        if index.encoder_model is not None:
+            encoder = encoder or for_index(index)
+        retriever = Retriever(index, embedder=encoder if index.encoder_model is not None else embedder)
         assistant = assistant_factory(retriever)
         units = _units(index.passages)
         for q in questions:
