@@ -21,6 +21,10 @@ FEATURES = (
     "key_coverage",  # share of the question's two rarest known terms found around the quote
     "answer_support",  # idf-weighted share of the key terms within 120 characters of the short answer
     "rarest_in_quote",  # the question's rarest known term is in the quote itself
+    "passage_rank",  # fused retrieval rank (0-based) of the passage the quote comes from
+    "reader_logit",  # the answer model's log-odds that the quote's sentence answers the question
+    "reader_margin",  # how far that sentence's log-odds lead the next best candidate's
+    "heuristic_rank",  # where the hand-set score ranked the sentence the model chose (0 = its first choice)
 )
 
 
@@ -45,12 +49,14 @@ def threshold(model: dict | None = None) -> float:
     return float((model or load_model())["threshold"])
 
 
-def fit(rows: np.ndarray, labels: np.ndarray, l2: float = 0.001, steps: int = 20000, rate: float = 1.0
-        ) -> tuple[np.ndarray, float]:
-    """Class-balanced logistic regression by full-batch gradient descent: deterministic, no extra dependency."""
+def fit(rows: np.ndarray, labels: np.ndarray, l2: float = 0.001, steps: int = 20000, rate: float = 1.0,
+        balanced: bool = True) -> tuple[np.ndarray, float]:
+    """Logistic regression by full-batch gradient descent: deterministic, no extra dependency. `balanced` weighs
+    the two classes equally; unbalanced keeps the data's base rate, so the output is a calibrated probability."""
     weights = np.zeros(rows.shape[1])
     bias = 0.0
-    balance = np.where(labels > 0, 0.5 / max(labels.mean(), 1e-9), 0.5 / max(1 - labels.mean(), 1e-9))
+    balance = (np.where(labels > 0, 0.5 / max(labels.mean(), 1e-9), 0.5 / max(1 - labels.mean(), 1e-9))
+               if balanced else np.ones_like(labels))
     for _ in range(steps):
         p = 1.0 / (1.0 + np.exp(-(rows @ weights + bias)))
         grad = (p - labels) * balance

@@ -5,18 +5,28 @@ import math
 import os
 import re
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from . import abstain
+from . import reader as reader_module
+from .aliases import Aliases
 from .index import SplitSettings
 from .lexical import META_WORDS, question_terms, raw_tokens, terms
 from .records import Answer, Citation, Hit
 from .retrieve import Retriever, check_query
 from .spans import best_span, candidates, expected_type
 
+if TYPE_CHECKING:
+    from .reader import Reader
+
+READ = 8  # the hand-set score's best sentences that the answer model reads; the rest never win in practice
 POOL = 10  # passages whose sentences compete for the quote, whatever k the caller shows
 COMMON_NAME_SHARE = 0.1  # a name in more than this share of sentences is the corpus's topic, not a specific
+SITUATION_WEIGHT = 0.5  # terms only in the sentences before a long question's last one: context, not the ask
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
 _ANAPHORA = re.compile(r"^(?:this|these|that|those|it|such|affected by this|therefore|thus|however|meanwhile)\b", re.I)
 
 
@@ -35,8 +45,11 @@ class Assistant:
     # sentence score = cosine, own coverage, context coverage, answer-type match, passage rank (tuned on eval/)
     WEIGHTS = (1.0, 0.6, 0.2, 0.1, 0.1)
 
-    def __init__(self, retriever: Retriever):
+    def __init__(self, retriever: Retriever, reader: "Reader | str | None" = "shipped"):
+        """`reader`: the answer model ("shipped": the one in the package, None: the hand-set scores alone)."""
         self.retriever = retriever
+        self.reader = reader_module.shipped() if reader == "shipped" else reader
+        self.span_source = (self.reader.config.get("span", "typed") if self.reader is not None else "typed")
         self.index = retriever.index
         n = max(len(self.index.sentences), 1)
         self._idf_unknown = math.log(1.0 + n / 0.5)
@@ -50,8 +63,9 @@ class Assistant:
 
     @classmethod
     def load(cls, index_dir: str | os.PathLike = "index", corpus_dir: str | os.PathLike | None = None,
-             model: str | None = None, settings: SplitSettings | None = None) -> "Assistant":
-        return cls(Retriever.load(index_dir, corpus_dir, model=model, settings=settings))
+             model: str | None = None, settings: SplitSettings | None = None,
+             reader: "Reader | str | None" = "shipped") -> "Assistant":
+        return cls(Retriever.load(index_dir, corpus_dir, model=model, settings=settings), reader=reader)
 
     # ------------------------------------------------------------ signals
 
@@ -62,8 +76,17 @@ class Assistant:
         return cached
 
     def _weights(self, question: str) -> dict[str, float]:
+        """Each key term's idf; a long question's opening sentences (the asker's situation) count half."""
+        parts = _SENTENCE_END.split(question.strip())
+        asked = set(question_terms(parts[-1])) if len(parts) > 1 else None
         return {t: self._idf.get(t, self._idf_unknown) * (0.3 if t in self._meta_terms else 1.0)
+                * (1.0 if asked is None or t in asked else SITUATION_WEIGHT)
                 for t in question_terms(question)}
+
+    @cached_property
+    def aliases(self) -> Aliases:
+        """The corpus's acronyms and name forms, read once on first use."""
+        return Aliases([d.text for d in self.index.documents.values()], self.index.sentence_df)
 
     @staticmethod
     def _coverage(weights: dict[str, float], found: set[str]) -> float:
@@ -107,21 +130,25 @@ class Assistant:
                       and self.index.sentence_df.get(next(iter(terms(n)), ""), 0) <= common]
         if not specifics:
             return 0.0
-        return sum(1 for s in specifics if s not in context_tokens) / len(specifics)
+        # "Congolese" or "Democratic Republic of the Congo" is found where the text says "Congo" or "DRC"
+        return sum(1 for s in specifics if s not in context_tokens
+                   and not self.aliases.equivalents(s) & context_tokens) / len(specifics)
 
     # ------------------------------------------------------------ choice
 
-    def _choose(self, question: str, vector: np.ndarray, hits: list[Hit], weights: dict[str, float]) -> Choice | None:
+    def _rank_rows(self, question: str, vector: np.ndarray, hits: list[Hit], weights: dict[str, float]
+                   ) -> list[Choice]:
+        """Every sentence of the pooled passages as a one-sentence Choice, best first by the hand-set score."""
         rows = sorted({r for h in hits for r in range(h.passage.first_sentence, h.passage.last_sentence + 1)})
         if not rows:
-            return None
+            return []
         passage_rank = {}
         for h in hits:
             for r in range(h.passage.first_sentence, h.passage.last_sentence + 1):
                 passage_rank.setdefault(r, h.rank)
         cosines = self.index.sentence_vectors[rows] @ vector
         kind = expected_type(question)
-        best: Choice | None = None
+        ranked = []
         for row, cos in zip(rows, cosines.tolist()):
             own = self._coverage(weights, self._terms_of(row))
             context = self._coverage(weights, self._context_terms((row,)))
@@ -132,10 +159,42 @@ class Assistant:
             w = self.WEIGHTS
             score = (w[0] * cos + w[1] * own + w[2] * context + w[3] * typed
                      + w[4] / (1 + passage_rank[row]))
-            if best is None or score > best.score:
-                best = Choice((row,), score, {"sentence_cosine": cos, "coverage": own, "context_coverage": context,
-                                              "type_match": min(typed, 1.0)})
-        return self._extend(question, kind, best, weights, vector)
+            ranked.append(Choice((row,), score, {"sentence_cosine": cos, "coverage": own,
+                                                 "context_coverage": context, "type_match": min(typed, 1.0),
+                                                 "passage_rank": float(passage_rank[row])}))
+        ranked.sort(key=lambda c: (-c.score, c.rows))
+        return ranked
+
+    def reading_items(self, rows: list[int]) -> list[tuple[str, str, str]]:
+        """(sentence, the sentence before, the sentence after) of each row, neighbours within its document."""
+        sentences = self.index.sentences
+        items = []
+        for row in rows:
+            doc = sentences[row].doc
+            before = sentences[row - 1].text if row > 0 and sentences[row - 1].doc == doc else ""
+            after = sentences[row + 1].text if row + 1 < len(sentences) and sentences[row + 1].doc == doc else ""
+            items.append((sentences[row].text, before, after))
+        return items
+
+    def _choose(self, question: str, vector: np.ndarray, hits: list[Hit], weights: dict[str, float]
+                ) -> tuple[Choice, tuple[int, int] | None, int] | None:
+        """The quote (with its signals), the answer model's span in the sentence it read (None when it is off),
+        and that sentence's row."""
+        ranked = self._rank_rows(question, vector, hits, weights)
+        if not ranked:
+            return None
+        kind = expected_type(question)
+        if self.reader is None:
+            return self._extend(question, kind, ranked[0], weights, vector), None, ranked[0].rows[0]
+        candidates_ = ranked[:READ]
+        readings = self.reader.read(question, self.reading_items([c.rows[0] for c in candidates_]))
+        order = sorted(range(len(readings)), key=lambda i: (-readings[i].logit, i))
+        best, reading = candidates_[order[0]], readings[order[0]]
+        runner_up = readings[order[1]].logit if len(order) > 1 else reading.logit - 10.0
+        signals = dict(best.signals, reader_logit=reading.logit, reader_margin=reading.logit - runner_up,
+                       heuristic_rank=float(order[0]))
+        chosen = Choice(best.rows, best.score, signals)
+        return self._extend(question, kind, chosen, weights, vector), reading.span, best.rows[0]
 
     def _extend(self, question: str, kind: str, choice: Choice, weights: dict[str, float],
                 vector: np.ndarray) -> Choice:
@@ -170,20 +229,26 @@ class Assistant:
 
     # ------------------------------------------------------------ answer
 
-    def _decide(self, question: str, k: int, mode: str
-                ) -> tuple[dict, Citation | None, tuple[int, int], tuple[Hit, ...]]:
+    def _decide(self, question: str, k: int, mode: str) -> "Decision":
         """The signals, the candidate quote and the answer span in it, before the abstention decision."""
-        question = check_query(question)
+        question = self.aliases.expand(check_query(question))
         scored = self.retriever.score(question, max(k, POOL))
         pool = self.retriever.rank(scored, max(k, POOL), mode)
         shown = tuple(pool[:k])
         weights = self._weights(question)
-        choice = self._choose(question, scored.vector, pool, weights) if weights else None
-        if choice is None:
-            return {}, None, (0, 0), shown
+        chosen = self._choose(question, scored.vector, pool, weights) if weights else None
+        if chosen is None:
+            return Decision({}, None, (0, 0), shown)
+        choice, model_span, read_row = chosen
         first, last = self.index.sentences[choice.rows[0]], self.index.sentences[choice.rows[-1]]
         text = self.index.documents[first.doc].text[first.start:last.end]
-        span = best_span(question, text, weights)
+        # a yes/no question's answer is the clause that settles it, which the span head was never taught
+        if model_span is not None and self.span_source == "model" and expected_type(question) != "yesno":
+            # the model's span is inside the sentence it read, which may now follow the sentence before it
+            shift = self.index.sentences[read_row].start - first.start
+            span = (model_span[0] + shift, model_span[1] + shift)
+        else:
+            span = best_span(question, text, weights)
         signals = dict(choice.signals)
         signals["passage_cosine"] = max(scored.dense.values(), default=0.0)
         signals["unknown_terms"] = (sum(w for t, w in weights.items() if t not in self._idf)
@@ -197,24 +262,42 @@ class Assistant:
         window = text[max(0, span[0] - 120):span[1] + 120]
         signals["answer_support"] = self._coverage(weights, set(terms(window)))
         signals["rarest_in_quote"] = float(bool(known) and known[0] in set(terms(text)))
-        return signals, Citation(first.doc, first.start, last.end, text, 0.0, first.heading), span, shown
+        return Decision(signals, Citation(first.doc, first.start, last.end, text, 0.0, first.heading), span, shown)
+
+    @property
+    def calibration(self) -> dict:
+        """The fitted model that turns signals into the confidence, with its abstention threshold."""
+        return self.reader.calibration if self.reader is not None else abstain.load_model()
 
     def ask(self, question: str, k: int = 5, mode: str = "hybrid") -> Answer:
         """The answer to `question` from the index, with its quote and citations, or an abstention."""
         question = check_query(question)
-        signals, quote, (s, e), shown = self._decide(question, k, mode)
-        confidence = abstain.confidence(signals) if quote else 0.0
-        if quote is None or confidence < abstain.threshold():
-            return Answer(question, False, "", "", (), shown, confidence)
+        d = self._decide(question, k, mode)
+        model = self.calibration
+        confidence = abstain.confidence(d.signals, model) if d.quote else 0.0
+        if d.quote is None or confidence < abstain.threshold(model):
+            return Answer(question, False, "", "", (), d.shown, confidence)
+        s, e = d.span
+        quote = d.quote
         citation = Citation(quote.doc, quote.start, quote.end, quote.text, confidence, quote.heading)
-        return Answer(question, True, quote.text[s:e], quote.text, (citation,), shown, confidence,
+        return Answer(question, True, quote.text[s:e], quote.text, (citation,), d.shown, confidence,
                       quote.start + s, quote.doc)
 
     def signals(self, question: str, k: int = 5, mode: str = "hybrid") -> tuple[dict, Answer]:
         """The abstention signals behind an answer, and the answer it would give if it never abstained."""
         question = check_query(question)
-        signals, quote, (s, e), shown = self._decide(question, k, mode)
-        if quote is None:
-            return {}, Answer(question, False, "", "", (), shown, 0.0)
-        return signals, Answer(question, True, quote.text[s:e], quote.text, (quote,), shown, 1.0,
-                               quote.start + s, quote.doc)
+        d = self._decide(question, k, mode)
+        if d.quote is None:
+            return {}, Answer(question, False, "", "", (), d.shown, 0.0)
+        s, e = d.span
+        return d.signals, Answer(question, True, d.quote.text[s:e], d.quote.text, (d.quote,), d.shown, 1.0,
+                                 d.quote.start + s, d.quote.doc)
+
+
+class Decision(NamedTuple):
+    """What the assistant found before deciding whether to answer."""
+
+    signals: dict
+    quote: Citation | None
+    span: tuple[int, int]  # the short answer's offsets inside the quote
+    shown: tuple[Hit, ...]

@@ -132,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_port, default=7860, help="port to listen on (default: 7860; 0 picks a free one)")
 
     commands.add_parser("eval", help="run the evaluation harness (qa eval --help for its options)", add_help=False)
+    commands.add_parser("train", help="train the answer model on question files (qa train --help for its options)",
+                        add_help=False)
     return parser
 
 
@@ -346,6 +348,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if argv and argv[0] == "eval":  # its options belong to the harness, not to this parser
         return cmd_eval(argv[1:])
+    if argv and argv[0] == "train":  # likewise: qa.train parses its own options (and alone imports torch)
+        from .train import cli_train
+
+        return int(cli_train(argv[1:]) or 0)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -10,6 +10,8 @@ from .errors import QAError
 from .records import Document
 
 SUFFIXES = (".txt", ".md")
+# What the chat says of the corpus (its noun, its example questions): a file beside the documents, never indexed.
+CORPUS_META = "corpus.toml"
 # Embedding runs at roughly a megabyte of text in ten minutes on a laptop CPU: a bigger single file is more
 # likely a dump dropped in by mistake than a document, and would hold a shared server for hours.
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -86,3 +88,21 @@ def corpus_hash(docs: list[Document]) -> str:
     for doc in docs:
         digest.update(doc.id.encode("utf-8") + b"\0" + doc.text.encode("utf-8") + b"\0")
     return digest.hexdigest()
+
+
+def read_corpus_meta(folder: str | os.PathLike) -> dict:
+    """The corpus's own settings from CORPUS_DIR/corpus.toml: `noun` ("speech") and `examples` (questions to
+    click in the chat); {} when there is no such file."""
+    import tomllib
+
+    path = Path(folder) / CORPUS_META
+    if not path.is_file():
+        return {}
+    try:
+        meta = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise QAError(f"{path} is not valid TOML ({err})") from None
+    noun, examples = meta.get("noun", ""), meta.get("examples", [])
+    if not isinstance(noun, str) or not isinstance(examples, list) or not all(isinstance(e, str) for e in examples):
+        raise QAError(f"{path}: 'noun' must be a string and 'examples' a list of strings")
+    return {k: v for k, v in (("noun", noun.strip()), ("examples", [e.strip() for e in examples if e.strip()])) if v}

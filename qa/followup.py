@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .spans import LEXICON
+
 __all__ = ["Turn", "Resolved", "resolve"]
 
 
@@ -68,19 +70,13 @@ _NOT_FRAGMENT = frozenset("tell explain describe list give show summarize summar
 _STOP = _WH | _AUX | _PREPOSITIONS | _DETERMINERS | _CONJUNCTIONS | _REFERRING | _GENERIC | frozenset(
     "i you we me us not no there".split())
 
-# Kinds of word a fragment can swap for one of the same kind in the previous question.
+# Kinds of word a fragment can swap for one of the same kind in the previous question. These are the closed,
+# general classes; any other word ("nickel" after "copper") is matched by meaning, through `similar`.
 _KINDS: dict[str, frozenset[str]] = {
-    "metal": frozenset(
-        "copper nickel cobalt lithium aluminum aluminium zinc lead tin gold silver platinum palladium tungsten "
-        "tantalum niobium molybdenum antimony germanium gallium indium magnesium titanium iron manganese "
-        "chromium vanadium graphite uranium bauxite alumina silicon beryllium bismuth cadmium zirconium "
-        "rare-earth rhodium".split()),
-    "month": frozenset("january february march april may june july august september october november "
-                       "december".split()),
-    "season": frozenset("spring summer autumn fall winter".split()),
-    "quarter": frozenset("q1 q2 q3 q4".split()),
+    kind: frozenset(w.lower() for w in LEXICON[key])
+    for kind, key in (("month", "months"), ("season", "seasons"), ("quarter", "quarters"))
 }
-_MULTIWORD = {"rare earths": "metal", "rare earth": "metal", "platinum group metals": "metal"}
+_MULTIWORD: dict[str, str] = {}  # multi-word members of a kind ("first quarter"), none at present
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _NUMBER = re.compile(r"^\d[\d,.]*%?$")
 
@@ -221,8 +217,21 @@ def _nominal(answer: str) -> bool:
                          r"since|until|during|because|due|to)\b", answer)
 
 
-def resolve(question: str, previous: Turn | None) -> Resolved:
-    """The question to answer for `question` asked after `previous` (None at the start of a conversation)."""
+def _most_similar(previous: str, phrase: str, similar) -> tuple[int, int] | None:
+    """The span of the previous question's content word that `similar` finds closest in meaning to `phrase`."""
+    words = [(w, a, b) for w, a, b in _words(previous) if w.lower() not in _STOP and w.isalpha() and a > 0]
+    if not words or similar is None:
+        return None
+    best = similar(phrase, [w for w, _, _ in words])
+    return None if best is None else words[best][1:]
+
+
+def resolve(question: str, previous: Turn | None, similar=None) -> Resolved:
+    """The question to answer for `question` asked after `previous` (None at the start of a conversation).
+
+    `similar(phrase, words)`, when given, returns the index of the word in `words` that `phrase` can stand in
+    for (same kind of thing: another metal, country, product), or None; the chat passes one built on the
+    index's encoder."""
     asked = _clean(question)
     if previous is None or not previous.question.strip() or not asked:
         return Resolved(asked, asked)
@@ -234,6 +243,8 @@ def resolve(question: str, previous: Turn | None) -> Resolved:
         rule = "replace"
         if span is None and _kind(phrase):
             span = _same_kind(before, _kind(phrase))
+        if span is None and not _kind(phrase) and len(phrase.split()) <= 3:
+            span = _most_similar(before, phrase, similar)
         if span is None and _is_name(phrase):
             span = _last_name(before)
         if span is not None:
@@ -257,3 +268,39 @@ def resolve(question: str, previous: Turn | None) -> Resolved:
         words[pronouns[0]] = previous.answer
         return Resolved(asked, " ".join(words) + "?", "pronoun")
     return Resolved(asked, f"{body} ({_topic(previous)})?", "context")
+
+
+SIMILAR_COSINE = 0.45  # below this a fragment's word is no kind of thing the previous question named
+# "copper, nickel, cobalt and lithium": words a document lists together are things of one kind
+_ITEM = r"[A-Za-z][\w\-]*(?: [A-Za-z][\w\-]*)?"
+_LAST_ITEM = r"[A-Za-z][\w\-]*"  # one word: after "and" a second word is as likely the verb ("... and tin rose")
+_ENUMERATION = re.compile(rf"\b{_ITEM}(?:, {_ITEM}){{1,}},? (?:and|or) {_LAST_ITEM}")
+
+
+def listed_together(texts: list[str]) -> dict[str, set[str]]:
+    """word -> the other words the documents list beside it in enumerations of three or more."""
+    peers: dict[str, set[str]] = {}
+    for text in texts:
+        for m in _ENUMERATION.finditer(text):
+            items = [w.lower() for w in re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", m.group()) if w]
+            items = [w.split()[-1] for w in items]  # "refined copper" lists "copper"
+            for w in items:
+                peers.setdefault(w, set()).update(x for x in items if x != w)
+    return peers
+
+
+def similarity(encoder, texts: list[str] = (), minimum: float = SIMILAR_COSINE):
+    """A `similar` for resolve(): a word the corpus lists beside the phrase, else the word whose embedding (the
+    index's own encoder) is closest to the phrase's, if close enough."""
+    peers = listed_together(list(texts))
+
+    def similar(phrase: str, words: list[str]) -> int | None:
+        mates = set().union(*(peers.get(w, set()) for w in phrase.lower().split()))
+        for i in range(len(words) - 1, -1, -1):
+            if words[i].lower() in mates:
+                return i
+        vectors = encoder.encode([phrase, *words])
+        cosines = vectors[1:] @ vectors[0]
+        best = max(range(len(words)), key=lambda i: (float(cosines[i]), -i))
+        return best if float(cosines[best]) >= minimum else None
+    return similar

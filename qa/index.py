@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .corpus import corpus_hash, load_corpus
+from .corpus import corpus_hash, load_corpus, read_corpus_meta
 from .embed import Embedder, model_fingerprint
 from .errors import QAError
 from .lexical import terms
@@ -106,6 +106,7 @@ def build_index(corpus_dir: str | os.PathLike, model: str | None = None, setting
                      "precision": "float32", "max_tokens": embedder.max_tokens} if encoder_model else None),
         "corpus_dir": str(Path(corpus_dir).resolve()),
         "corpus_hash": corpus_hash(docs),
+        "corpus_meta": read_corpus_meta(corpus_dir),
         "documents": len(docs),
         "passages": len(passages),
         "sentences": len(sentences),

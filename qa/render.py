@@ -45,11 +45,12 @@ def excerpt(source: str, start: int, end: int, marks: list[tuple[int, int, str]]
 
 
 def corpus_noun(documents: dict[str, Document]) -> str:
-    """What to call the corpus in plain words: "speech" for a single speech, else "document" or "documents"."""
+    """What to call the corpus in plain words, from its metadata: "speech" for a single document whose front matter
+    names a speaker or calls it a speech, else "document" or "documents" (corpus.toml's `noun` overrides it)."""
     if len(documents) != 1:
         return "documents"
     doc = next(iter(documents.values()))
-    clues = " ".join([doc.id, str(doc.meta.get("title", "")), str(doc.meta.get("event", ""))]).lower()
+    clues = " ".join([str(doc.meta.get("title", "")), str(doc.meta.get("event", ""))]).lower()
     return "speech" if "speaker" in doc.meta or "speech" in clues else "document"
 
 

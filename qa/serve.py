@@ -17,21 +17,10 @@ from pathlib import Path
 
 from . import __version__
 from .errors import QAError
-from .followup import Resolved, Turn, resolve
+from .followup import Resolved, Turn, resolve, similarity
 from .records import Answer, Hit
 from .render import answer_html, corpus_noun, corpus_title, error_html
 
-# Questions to click in the chat when the corpus is the sample speech; other corpora get questions built
-# from their section headings.
-SPEECH_EXAMPLES = (
-    "Which copper mine in Tibet is mentioned?",
-    "How much did the price of refined cobalt rise in two months?",
-    "How dependent is China on imported cobalt?",
-    "And for nickel?",
-    "When did the DRC announce the suspension of cobalt exports?",
-    "Who won the 2022 FIFA World Cup final?",
-)
-SPEECH_DOC = "ge-honglin-2025-mining-speech.md"
 MAX_CHAT_BODY_BYTES = 4 * 1024 * 1024  # any request outside /api/ (those have api.MAX_BODY_BYTES)
 CHAT_SESSIONS = 256  # conversations whose turns the server remembers, least recently used forgotten first
 
@@ -70,8 +59,11 @@ class Service:
     def _install(self, assistant) -> None:
         self.assistant = assistant
         self.index = assistant.index
-        self.noun = corpus_noun(self.index.documents)
+        meta = self.index.manifest.get("corpus_meta") or {}
+        self.noun = meta.get("noun") or corpus_noun(self.index.documents)
         self.title = corpus_title(self.index.documents)
+        # follow-ups like "And for nickel?" swap a word for one of its kind: the corpus's lists and the encoder say which
+        self.similar = similarity(assistant.retriever.embedder, [d.text for d in self.index.documents.values()])
 
     def _current_version(self) -> str:
         try:
@@ -142,7 +134,7 @@ class Service:
 
     def chat(self, message: str, previous: Turn | None, k: int = 5) -> Reply:
         """Answer a chat message, resolving it against the previous turn when it leans on it."""
-        resolved = resolve(message, previous)
+        resolved = resolve(message, previous, self.similar)
         self._maybe_reload()
         try:
             with self.lock:  # the answer and the documents it cites come from the same index
@@ -154,9 +146,10 @@ class Service:
         return Reply(answer_html(answer, documents, noun, resolved), turn, resolved, answer)
 
     def examples(self) -> list[str]:
-        """Questions to click: the speech's own, or one per section heading of another corpus."""
-        if SPEECH_DOC in self.index.documents and len(self.index.documents) == 1:
-            return list(SPEECH_EXAMPLES)
+        """Questions to click: the corpus's own (corpus.toml), else one per section heading."""
+        examples = (self.index.manifest.get("corpus_meta") or {}).get("examples")
+        if examples:
+            return list(examples)
         sections = []
         for p in self.index.passages:
             if p.start < self.index.documents[p.doc].body_start:

@@ -8,20 +8,39 @@ from dataclasses import dataclass
 from .lexical import terms
 from .split import sentence_spans
 
-MONTHS = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
-          r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+def _lexicon() -> dict:
+    """The general words of qa/lexicon.toml: units, scales, number words, calendar names (see its comment)."""
+    import tomllib
+    from pathlib import Path
+
+    return tomllib.loads(Path(__file__).with_name("lexicon.toml").read_text(encoding="utf-8"))
+
+
+def _alternatives(words: list[str]) -> str:
+    """A regex alternation of `words`, longest first so that "tonnes" wins over "ton"."""
+    return "|".join(re.escape(w) for w in sorted(set(words), key=lambda w: (-len(w), w)))
+
+
+def _month(name: str) -> str:
+    """"September" -> Sep(?:t(?:ember)?)?-like: the three-letter form, the full name, and "Sept"."""
+    head, rest = name[:3], name[3:]
+    return f"{head}(?:{re.escape(rest)})?" + ("|Sept" if name == "September" else "") if rest else head
+
+
+LEXICON = _lexicon()
+MONTHS = "(?:" + "|".join(_month(m) for m in LEXICON["months"]) + r")\.?"
 _QUALIFIER = (r"(?:(?:over|nearly|approximately|about|around|almost|roughly|more than|less than|fewer than|below|"
               r"above|up to|at least|at most|exceeding|exceed|exceeded|surpassed|under)\s+)?")
 _NUMBER = r"[-−]?[$€£¥]?\d[\d,]*(?:\.\d+)?"
-_SCALE = r"(?:\s?(?:million|billion|trillion|thousand|hundred))?"
-_UNIT = (r"(?:\s?%|\s?(?:percentage points|mt|tons?|tonnes?|kg|yuan|dollars?|euros?|USD|RMB|years?|months?|"
-         r"weeks?|days?|hours?|meters?|km|GW|MW|kWh|people|times)\b(?:/mt|/t|/ton)?|/mt|-(?:year|month|day|meter)"
+_SCALE = rf"(?:\s?(?:{_alternatives(LEXICON['scales'])}))?"
+_PER = rf"(?:{_alternatives(LEXICON['per_units'])})"
+_UNITS = [*LEXICON["currencies"], *LEXICON["quantities"], *LEXICON["counts"]]
+_UNIT = (rf"(?:\s?%|\s?(?:{_alternatives(_UNITS)})\b{_PER}?|{_PER}|-(?:year|month|day|meter)"
          r"(?:-level)?)?")
 NUMBER_RE = re.compile(
-    rf"{_QUALIFIER}(?<![\w.])(?:\d+N(?:-grade)?|{_NUMBER}(?:\s?[-–~]\s?{_NUMBER})?{_SCALE}{_UNIT}"
-    r"(?:\s(?:window|year window))?)(?![A-Za-z0-9])"
-    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?)\b"
-    r"(?:\s(?:consecutive\s)?(?:years?|months?|weeks?|days?|perspectives|pillars|trends|challenges|times))?"
+    rf"{_QUALIFIER}(?<![\w.])(?:\d+N(?:-grade)?|{_NUMBER}(?:\s?[-–~]\s?{_NUMBER})?{_SCALE}{_UNIT})(?![A-Za-z0-9])"
+    rf"|\b(?:{_alternatives(LEXICON['number_words'])})\b"
+    r"(?:\s(?:consecutive\s)?[a-z]{3,}s)?"  # "four months", "three pillars": the counted noun, whatever it is
     r"(?![\w-])",
     re.I)
 DATE_RE = re.compile(
@@ -58,9 +77,16 @@ class Span:
     kind: str
 
 
+_YES_NO = re.compile(r"(?:is|are|was|were|do|does|did|can|could|has|have|had|will|would|should|must|may)\s+"
+                     r"(?!you\s+(?:tell|explain|describe|list|name|give|show)\b)", re.I)
+
+
 def expected_type(question: str) -> str:
-    """The kind of answer a question asks for: number, percent, count, money, date, year, name, list, reason, means or clause."""
+    """The kind of answer a question asks for: yesno, number, percent, count, money, date, year, name, list,
+    reason, means or clause."""
     q = question.lower().strip()
+    if _YES_NO.match(q) and not re.search(r"\bor\b", q):  # "Is it A or B?" asks for one of them: a clause
+        return "yesno"
     if re.search(r"\b(what|which) year\b|\bin what year\b", q):
         return "year"
     if re.search(r"\bwhen\b|\bwhat (date|day|month|time)\b|\bby when\b|\bdeadline\b|\bhow soon\b", q):
@@ -73,7 +99,7 @@ def expected_type(question: str) -> str:
     if re.search(r"\bhow many\b|\bnumber of\b|\bhow long\b", q):
         return "count"
     if re.search(r"^what (?:(?:is|was|were|are) )?(?:the )?(?:[\w\-']+ ){0,3}(price|cost|revenue|profit|charges?|fee|"
-                 r"worth|value|tcs?)s?\b|\bhow much\b.*\b(price|cost|revenue|profit|charges?|fee|worth|value)\b|"
+                 r"worth|value)s?\b|\bhow much\b.*\b(price|cost|revenue|profit|charges?|fee|worth|value)\b|"
                  r"\bwhere did\b.*\bstand\b", q):
         return "money"
     if re.search(r"\bhow much\b|\bwhat (level|amount|volume|output|capacity|quantity|size|grade|purity)\b", q) or (
@@ -85,7 +111,7 @@ def expected_type(question: str) -> str:
     if re.search(r"^how\b|\bin what way\b|\bby what means\b", q):
         return "means"
     if re.search(r"^(which|what|what are the|what were the|name the) ([\w\-]+ ){0,4}(metals|minerals|countries|materials|technologies|elements|mechanisms|"
-                 r"areas|fields|places|measures|things|sectors|regions|pillars|items|obstacles|bottlenecks|challenges|"
+                 r"areas|fields|places|measures|things|sectors|regions|items|obstacles|bottlenecks|challenges|"
                  r"steps|ways|factors|benefits|risks|goals|priorities|policies|products|projects)\b|"
                  r"\blist\b|\bin which countries\b", q):
         return "list"
@@ -111,9 +137,9 @@ def _number_spans(text: str) -> list[Span]:
             kind = "year"
         elif "%" in value or "percentage point" in value:
             kind = "percent"
-        elif re.search(r"[$€£¥]|yuan|dollar|euro|USD|RMB", value):
+        elif re.search(rf"[$€£¥]|\b(?:{_alternatives(LEXICON['currencies'])})\b", value, re.I):
             kind = "money"
-        elif re.search(r"mt|ton|kg|million|billion|trillion|thousand|GW|MW|kWh|meter|km", value):
+        elif re.search(rf"\b(?:{_alternatives([*LEXICON['quantities'], *LEXICON['scales']])})\b|{_PER}", value):
             kind = "amount"
         else:
             kind = "count"
@@ -369,6 +395,8 @@ def best_span(question: str, quote: str, q_weights: dict[str, float]) -> tuple[i
     governed = _governed_object(question, quote) if kind in ("clause", "list", "means") else None
     if governed and (kind != "list" or re.search(r",|\band\b", quote[governed[0]:governed[1]])):
         return governed
+    if kind == "yesno":
+        return _settling_clause(quote, anchors)
     spans = candidates(quote, kind)
     if kind == "name" and (not _TITLE_QUESTION.search(question) or re.match(r"\s*who\b", question, re.I)):
         spans = [sp for sp in spans if sp.kind != "quoted"]  # a quotation answers "what is it called", not "who"
@@ -415,6 +443,22 @@ _EFFECT = re.compile(r"(?:compelling|forcing|prompting|leading|causing|driving|p
 _ENUMERATION_TAIL = re.compile(r"(?:,\s*[\w\-]+(?:\s[\w\-]+){0,5})*,?\s+(?:and|or)\s+[\w\-]+(?:\s[\w\-]+){0,6}"
                                r"(?=[,.;]|$)")
 CAUSAL = re.compile(r"\s(?:has|have|had)?\s?(?:caused|causes|led to|leads to|resulted in|results in|drove|drives)\s")
+
+
+def _settling_clause(quote: str, anchors: list[tuple[int, str, float]]) -> tuple[int, int]:
+    """For a yes/no question: the clause that says most of what the question asks, in the fewest words (the
+    quote is the evidence; this is the verbatim part that settles it)."""
+    total = sum({t: w for _, t, w in anchors}.values()) or 1.0
+    best, best_score = (0, len(quote)), -math.inf
+    for s, e in _clauses(quote):
+        words = len(quote[s:e].split())
+        if words < 2:
+            continue
+        said = sum({t: w for pos, t, w in anchors if s <= pos < e}.values()) / total
+        score = said - 0.01 * words
+        if score > best_score:
+            best, best_score = (s, e), score
+    return best
 
 
 def _best_clause(kind: str, quote: str, anchors: list[tuple[int, str, float]], question_terms: set[str]

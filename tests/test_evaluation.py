@@ -275,3 +275,34 @@ def test_cli_eval(tmp_path, stand_ins, monkeypatch, capsys):
     assert "question file not found" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli_eval(["--mode", "fuzzy"])
+
+
+def test_the_ablation_row_intervals_and_calibration_are_reported(tmp_path, stand_ins):
+    out = tmp_path / "out"
+    summary = run_eval(SQUAD, modes=("hybrid",), json_out=out / "r.json", report_out=out / "r.md", progress=False,
+                       ablation=True, **stand_ins)
+    assert list(summary["systems"]) == ["hybrid", "hybrid-no-model", "baseline"]
+    for system in ("hybrid", "hybrid-no-model"):
+        lo, hi = summary["ci95"][system]["quote_hit"]
+        assert lo <= summary["systems"][system]["quote_hit"] <= hi
+        assert 0.0 <= summary["systems"][system]["ece"] <= 1.0
+        assert sum(b["questions"] for b in summary["reliability"][system]) == summary["dataset"]["questions"]
+    report = (out / "r.md").read_text(encoding="utf-8")
+    assert "## Uncertainty and calibration" in report and "| hybrid-no-model |" in report
+    assert (out / "r.reliability.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_articles_of_another_file_can_be_left_out(tmp_path, stand_ins):
+    data = json.loads(SQUAD.read_text(encoding="utf-8"))
+    copy = json.loads(json.dumps(data["data"][0]))
+    copy["title"] = "Another Point"
+    for p in copy["paragraphs"]:
+        for q in p["qas"]:
+            q["id"] = "copy-" + q["id"]
+    both, other = tmp_path / "both.json", tmp_path / "train.json"
+    both.write_text(json.dumps({"version": "v2.0", "data": [data["data"][0], copy]}), encoding="utf-8")
+    other.write_text(json.dumps({"version": "v2.0", "data": data["data"][:1]}), encoding="utf-8")
+    full = run_eval(both, modes=("bm25",), progress=False, baseline=False, **stand_ins)
+    kept = run_eval(both, modes=("bm25",), progress=False, baseline=False, skip_titles_of=[other], **stand_ins)
+    assert kept["dataset"]["questions"] == full["dataset"]["questions"] // 2
+    assert kept["dataset"]["documents"] == full["dataset"]["documents"] // 2

@@ -159,3 +159,37 @@ def test_score_one_question_and_aggregate():
     assert agg["quote_hit"] == 0.5 and agg["exact_match"] == 0.5
     assert agg["abstain_precision"] == 0.5 and agg["abstain_recall"] == 1.0 and agg["false_abstain_rate"] == 0.5
     assert agg["citation_faithfulness"] == 1.0 and agg["citations"] == 1 and agg["answer_span_exact"] == 1.0
+
+
+# ---------------------------------------------------------------- calibration and intervals
+
+def _calibration_rows(pairs):
+    return [{"answerable": right, "quote_hit": float(right), "abstained": False, "confidence": c}
+            for c, right in pairs]
+
+
+def test_ece_is_zero_when_confidence_matches_the_share_answered_right():
+    from qa.evaluation.metrics import expected_calibration_error, reliability
+
+    rows = _calibration_rows([(0.25, True)] + [(0.25, False)] * 3 + [(0.95, True)] * 20)
+    bins = reliability(rows)
+    assert [b["questions"] for b in bins] == [4, 20]
+    assert expected_calibration_error(_calibration_rows([(0.5, True), (0.5, False)])) == 0.0
+    # always 0.9 sure, right half the time: 0.4 off
+    assert expected_calibration_error(_calibration_rows([(0.9, True), (0.9, False)])) == pytest.approx(0.4)
+
+
+def test_bootstrap_intervals_are_deterministic_and_hold_the_point_estimate():
+    from qa.evaluation.metrics import aggregate, bootstrap
+
+    rows = [{"answerable": i % 3 != 0, "abstained": i % 5 == 0, "quote_hit": float(i % 2 == 0) if i % 3 else None,
+             "quote_overlap": None, "f1": None, "contains": None, "confidence": 0.5, "citations_ok": 0,
+             "citations_total": 0, "answer_span_ok": None, "rank": None, "doc_rank": None,
+             "has_gold_span": False, "has_gold_doc": False, "ndcg@10": None, "exact_match": None, "span_f1": None}
+            for i in range(90)]
+    first, again = bootstrap(rows), bootstrap(rows)
+    assert first == again
+    point = aggregate(rows)
+    for key in ("quote_hit", "abstain_f1", "false_abstain_rate"):
+        lo, hi = first[key]
+        assert lo <= point[key] <= hi and lo < hi

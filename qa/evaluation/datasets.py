@@ -179,8 +179,21 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:40] or "context"
 
 
-def load_squad(path: str | os.PathLike, out_dir: str | os.PathLike) -> tuple[str, list[Question]]:
+def squad_titles(path: str | os.PathLike) -> set[str]:
+    """The article titles of a SQuAD file: what --skip-titles-of leaves out of another file."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return {str(a.get("title", "")) for a in data["data"] if a.get("title")}
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise QAError(f"{path}: cannot read its article titles ({err})") from None
+
+
+def load_squad(path: str | os.PathLike, out_dir: str | os.PathLike, skip_titles: frozenset[str] = frozenset()
+               ) -> tuple[str, list[Question]]:
     """(format, questions) of a SQuAD v1.1/v2.0 file, writing each context as one .txt document into `out_dir`.
+
+    Articles whose title is in `skip_titles` are left out whole (their contexts too): how a model trained on
+    one file is scored only on another file's articles it never saw.
 
     The file holds the context exactly, so gold offsets carry over unchanged. A gold answer whose
     `answer_start` is off is moved to the nearest exact occurrence of its text, or dropped if there is none.
@@ -196,6 +209,8 @@ def load_squad(path: str | os.PathLike, out_dir: str | os.PathLike) -> tuple[str
     v2 = str(data.get("version", "")).startswith("v2")
     questions = []
     for a, article in enumerate(data["data"]):
+        if article.get("title") in skip_titles:
+            continue
         for p, para in enumerate(article.get("paragraphs", [])):
             context = para.get("context")
             where = f"{path}: data[{a}].paragraphs[{p}]"
@@ -228,7 +243,7 @@ def load_squad(path: str | os.PathLike, out_dir: str | os.PathLike) -> tuple[str
 # ---------------------------------------------------------------- dispatch
 
 def load_eval_set(path: str | os.PathLike, corpus_dir: str | os.PathLike | None = None,
-                  scratch: str | os.PathLike | None = None) -> EvalSet:
+                  scratch: str | os.PathLike | None = None, skip_titles: frozenset[str] = frozenset()) -> EvalSet:
     """Read a question file by its suffix: .jsonl against `corpus_dir`; .json (SQuAD) into a corpus under `scratch`."""
     p = Path(path)
     if not p.is_file():
@@ -242,7 +257,7 @@ def load_eval_set(path: str | os.PathLike, corpus_dir: str | os.PathLike | None 
         if scratch is None:
             raise QAError("a SQuAD file needs a scratch folder to write its contexts into")
         corpus = Path(scratch) / "corpus"
-        fmt, questions = load_squad(p, corpus)
+        fmt, questions = load_squad(p, corpus, skip_titles)
         sources = {d.id: d.text for d in load_corpus(corpus)}
     else:
         corpus = Path(corpus_dir if corpus_dir is not None else "corpus")

@@ -9,7 +9,8 @@ from ..retrieve import FUSION
 
 FUSION_NOTES = {"zscore": "z-score mix", "rrf": "RRF"}
 SYSTEM_NOTES = {"hybrid": f"full system (dense + BM25, {FUSION_NOTES.get(FUSION, FUSION)})", "dense": "dense only",
-                "bm25": "BM25 only", "baseline": "naive: 500-char chunks, MiniLM, top sentence, never abstains"}
+                "bm25": "BM25 only", "hybrid-no-model": "hybrid with the answer model off (hand-set scores)",
+                "baseline": "naive: 500-char chunks, MiniLM, top sentence, never abstains"}
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -94,6 +95,34 @@ def plot_confidence(rows: Sequence[dict], system: str, path: Path) -> Path:
     return path
 
 
+def plot_reliability(summary: dict, path: Path) -> Path:
+    """Mean confidence against the share answered right, per confidence bin: on the diagonal is calibrated."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 5), dpi=100)
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="calibrated")
+    for system, bins in summary.get("reliability", {}).items():
+        if bins:
+            ax.plot([b["confidence"] for b in bins], [b["right"] for b in bins], marker="o",
+                    label=f"{system} (ECE {_fmt(summary['systems'][system].get('ece'))})")
+    ax.set(xlabel="confidence", ylabel="share answered right (quote holds a gold answer)", xlim=(0, 1),
+           ylim=(0, 1), title="Reliability")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+def _ci(summary: dict, system: str, key: str) -> str:
+    lo_hi = summary.get("ci95", {}).get(system, {}).get(key)
+    return f"{lo_hi[0]:.3f}-{lo_hi[1]:.3f}" if lo_hi else "–"
+
+
 def write_report(summary: dict, rows: Sequence[dict], path: str | os.PathLike) -> list[Path]:
     """Write the markdown report and its plots (PATH.recall.png, PATH.confidence.png); return the files written."""
     path = Path(path)
@@ -131,6 +160,17 @@ def write_report(summary: dict, rows: Sequence[dict], path: str | os.PathLike) -
         if any(r["mode"] == first for r in rows):
             written.append(plot_confidence(rows, first, path.with_suffix(".confidence.png")))
             lines += ["", f"![confidence]({written[-1].name})"]
+        lines += ["", "## Uncertainty and calibration", "",
+                  "95% bootstrap intervals over questions (1,000 resamples, seed 0); ECE: expected calibration "
+                  "error of the confidence as the probability that the shown quote holds a gold answer.", ""]
+        lines += _table(["system", "quote hit", "95% CI", "abstention F1", "95% CI", "false abstains", "95% CI",
+                         "ECE"],
+                        [[s, m["quote_hit"], _ci(summary, s, "quote_hit"), m["abstain_f1"],
+                          _ci(summary, s, "abstain_f1"), m["false_abstain_rate"],
+                          _ci(summary, s, "false_abstain_rate"), m.get("ece")] for s, m in systems.items()])
+        if summary.get("reliability"):
+            written.append(plot_reliability(summary, path.with_suffix(".reliability.png")))
+            lines += ["", f"![reliability]({written[-1].name})"]
         lines += ["", "## Faithfulness", ""]
         lines += _table(["system", "citations", "exactly source[start:end]", "answer span exact"],
                         [[s, m["citations"], m["citation_faithfulness"], m["answer_span_exact"]]

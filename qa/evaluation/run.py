@@ -19,20 +19,26 @@ from ..errors import QAError
 from ..index import Index, build_index
 from ..retrieve import MODES, Retriever
 from .baseline import Baseline
-from .datasets import EvalSet, Question, Span, load_eval_set
-from .metrics import RECALL_KS, aggregate, mean, overlap, percentile, score_answer, score_retrieval
+from .datasets import EvalSet, Question, Span, load_eval_set, squad_titles
+from .metrics import (RECALL_KS, aggregate, bootstrap, mean, overlap, percentile, reliability, score_answer,
+                      score_retrieval)
 from .report import summary_table, write_report
 
 BASELINE = "baseline"
+ABLATION = "hybrid-no-model"  # the same hybrid retrieval with the answer model off: hand-set scores alone
 DEFAULT_QUESTIONS = "eval/questions.jsonl"
 
 
-def _default_assistant(retriever: Retriever):
+def _default_assistant(retriever: Retriever, reader="shipped"):
     try:
         from ..assistant import Assistant
     except ImportError as err:
         raise QAError(f"the assistant is not available ({err}); qa eval needs qa.assistant") from None
-    return Assistant(retriever)
+    return Assistant(retriever, reader=reader)
+
+
+def _ablation_assistant(retriever: Retriever):
+    return _default_assistant(retriever, reader=None)
 
 
 def _as_dict(answer) -> dict:
@@ -100,11 +106,12 @@ class Outcome:
 
 def evaluate(evalset: EvalSet, modes: Sequence[str], k: int, embedder: Embedder, assistant_factory: Callable,
              scratch: Path, per_doc: bool = False, baseline: bool = True, answer_k: int | None = None,
-             progress: bool = True) -> Outcome:
-    """Ask every question under every mode and the baseline; rows sorted by (system, question)."""
+             progress: bool = True, ablation_factory: Callable | None = None) -> Outcome:
+    """Ask every question under every mode, the ablation and the baseline; rows sorted by (system, question)."""
     from tqdm import tqdm
 
-    systems = list(modes) + ([BASELINE] if baseline else [])
+    ablate = ablation_factory is not None and "hybrid" in modes
+    systems = list(modes) + ([ABLATION] if ablate else []) + ([BASELINE] if baseline else [])
     order = {q.id: n for n, q in enumerate(evalset.questions)}
     ask_kwargs = {} if answer_k is None else {"k": answer_k}
     rows: list[dict] = []
@@ -128,6 +135,7 @@ def evaluate(evalset: EvalSet, modes: Sequence[str], k: int, embedder: Embedder,
             encoder = encoder or for_index(index)
         retriever = Retriever(index, embedder=encoder if index.encoder_model is not None else embedder)
         assistant = assistant_factory(retriever)
+        ablated = ablation_factory(retriever) if ablate else None
         units = _units(index.passages)
         for q in questions:
             scored = retriever.score(q.question, k)  # embed once; rank under each mode from the same signals
@@ -138,6 +146,13 @@ def evaluate(evalset: EvalSet, modes: Sequence[str], k: int, embedder: Embedder,
                 answer = _as_dict(assistant.ask(q.question, mode=mode, **ask_kwargs))
                 latency[mode].append((time.perf_counter() - started) * 1000)
                 rows.append(_row(q, mode, passages, answer, n_relevant, evalset.sources))
+                bar.update()
+            if ablated is not None:
+                passages = [h.to_dict() for h in retriever.rank(scored, k, "hybrid")]
+                started = time.perf_counter()
+                answer = _as_dict(ablated.ask(q.question, mode="hybrid", **ask_kwargs))
+                latency[ABLATION].append((time.perf_counter() - started) * 1000)
+                rows.append(_row(q, ABLATION, passages, answer, n_relevant, evalset.sources))
                 bar.update()
     if baseline:
         started = time.perf_counter()
@@ -182,6 +197,8 @@ def summarize(evalset: EvalSet, rows: list[dict], indexed: dict, k: int, per_doc
                     "unanswerable": sum(not q.answerable for q in evalset.questions),
                     "documents": len(evalset.sources), "per_doc": per_doc, "k": k, **indexed},
         "systems": {s: aggregate(r, ks) for s, r in by_system.items()},
+        "ci95": {s: bootstrap(r) for s, r in by_system.items()},
+        "reliability": {s: reliability(r) for s, r in by_system.items() if s != BASELINE},
         "by_type": {s: {t: aggregate([x for x in r if x["type"] == t], ks) for t in types}
                     for s, r in by_system.items()} if types else {},
     }
@@ -196,7 +213,8 @@ def run_eval(questions_path: str | os.PathLike = DEFAULT_QUESTIONS, corpus_dir: 
              modes: Sequence[str] = MODES, k: int = 10, json_out: str | os.PathLike | None = None,
              report_out: str | os.PathLike | None = None, progress: bool = True, *, per_doc: bool = False,
              baseline: bool = True, answer_k: int | None = None, embedder: Embedder | None = None,
-             assistant_factory: Callable | None = None, max_docs: int | None = None) -> dict:
+             assistant_factory: Callable | None = None, max_docs: int | None = None,
+             ablation: bool | None = None, skip_titles_of: Sequence[str] = ()) -> dict:
     """Evaluate the assistant on a question file and return the summary (also written as JSON, rows and a report).
 
     Args:
@@ -210,6 +228,10 @@ def run_eval(questions_path: str | os.PathLike = DEFAULT_QUESTIONS, corpus_dir: 
         answer_k: passages the assistant reads per answer; None keeps the assistant's own default.
         embedder, assistant_factory: stand-ins for tests; default the bundled model and qa.assistant.Assistant.
         max_docs: keep only the questions of the first N documents (sorted by name), for a quicker run.
+        ablation: also run hybrid with the answer model off (default: when the default assistant is used and
+            an answer model is shipped).
+        skip_titles_of: SQuAD files whose articles are left out of a SQuAD question file (the model's training
+            data, when scoring XQuAD on the articles it never saw).
     """
     if k < 1:
         raise QAError("k must be at least 1")
@@ -220,13 +242,18 @@ def run_eval(questions_path: str | os.PathLike = DEFAULT_QUESTIONS, corpus_dir: 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
         scratch = Path(tmp)
-        evalset = load_eval_set(questions_path, corpus_dir, scratch)
+        skip = frozenset().union(*(squad_titles(f) for f in skip_titles_of))
+        evalset = load_eval_set(questions_path, corpus_dir, scratch, skip)
         if max_docs is not None:  # a deterministic subset: the questions of the first N documents by name
             keep = set(sorted({q.doc for q in evalset.questions if q.doc})[:max_docs])
             evalset = dataclasses.replace(evalset, questions=tuple(q for q in evalset.questions if q.doc in keep))
         embedder = embedder or Embedder()
+        if ablation is None:
+            from ..reader import shipped
+
+            ablation = assistant_factory is None and shipped() is not None
         outcome = evaluate(evalset, modes, k, embedder, assistant_factory or _default_assistant, scratch,
-                           per_doc, baseline, answer_k, progress)
+                           per_doc, baseline, answer_k, progress, _ablation_assistant if ablation else None)
     rows = outcome.rows
     summary = summarize(evalset, rows, outcome.indexed, k, per_doc)
     summary["timing"] = dict(outcome.timing, total_seconds=round(time.perf_counter() - started, 3))
@@ -259,11 +286,16 @@ def cli_eval(argv: list[str] | None = None) -> int:
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     ap.add_argument("--max-docs", type=int, default=None, metavar="N",
                     help="only the questions of the first N documents by name (a quicker, deterministic subset)")
+    ap.add_argument("--no-ablation", action="store_true",
+                    help="skip the ablation row (hybrid with the answer model off)")
+    ap.add_argument("--skip-titles-of", action="append", default=[], metavar="FILE",
+                    help="leave out the articles of this SQuAD file (e.g. the answer model's training data)")
     args = ap.parse_args(argv)
     try:
         summary = run_eval(args.questions, args.corpus, MODES if args.mode == "all" else (args.mode,), args.k,
                            args.json_out, args.report_out, not args.quiet, per_doc=args.per_doc,
-                           baseline=not args.no_baseline, answer_k=args.answer_k, max_docs=args.max_docs)
+                           baseline=not args.no_baseline, answer_k=args.answer_k, max_docs=args.max_docs,
+                           ablation=False if args.no_ablation else None, skip_titles_of=args.skip_titles_of)
     except QAError as err:
         print(f"qa: {err}", file=sys.stderr)
         return 1
