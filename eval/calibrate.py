@@ -6,7 +6,7 @@ Any question file `qa eval` reads works (curated or generic JSONL against --corp
 same script shows how far the signals carry to another corpus: each signal's AUC, and cross-validated
 figures with folds over questions or over whole articles (`--folds-by article`: a SQuAD article's
 paragraphs are never split between fitting and testing).
-Usage: python eval/calibrate.py [QUESTIONS] [--corpus corpus] [--folds-by question|article] [--write]
+Usage: python eval/calibrate.py [QUESTIONS] [--corpus corpus] [--folds-by question|article]
 """
 import argparse
 import sys
@@ -79,7 +79,6 @@ def main() -> int:
     ap.add_argument("--max-false", type=float, default=0.05)
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--folds-by", choices=("question", "article"), default="question")
-    ap.add_argument("--write", action="store_true", help="save the model fitted on all questions")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="qa-calibrate-") as scratch:
         evalset = load_eval_set(args.questions, args.corpus, scratch)
@@ -104,11 +103,8 @@ def main() -> int:
     cut = cut_for(rows @ w + b, labels, args.max_false)
     print(f"in-sample: {figures(rows @ w + b, cut, labels)}")
     print("weights:", {n: round(float(x), 3) for n, x in zip(names, w)}, "bias", round(b, 3))
-    if args.write:
-        threshold = 1.0 / (1.0 + np.exp(-cut))  # the logit cut as a probability
-        abstain.save_model(names, w, b, float(threshold),
-                           f"{args.questions}: {len(labels)} questions, {int(labels.sum())} answerable; "
-                           f"false abstain <= {args.max_false:.0%}; python eval/calibrate.py --write")
+    # Nothing is written: the shipped confidence models are fitted by `qa train` on held-out training-side
+    # articles only, never on a set whose figures are reported (this script is for reading signals).
     return 0
 
 

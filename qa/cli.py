@@ -117,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true",
                        help="print JSON on one line instead of text"
                             + (" (Answer.to_dict())" if name == "ask" else " (a list of hits)"))
+        if name == "ask":
+            p.add_argument("--answer-model", default=None, metavar="DIR",
+                           help="answer model folder made by qa train, or 'off' for the hand-set scores alone "
+                                "(default: the model shipped in the package; also QA_ANSWER_MODEL)")
 
     p = commands.add_parser("serve", help="serve the web chat and the HTTP API (one server, loopback by default)",
                             description="Serve the chat (Gradio) at / and the HTTP API at /api/ask, /api/search "
@@ -130,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1, this machine only)")
     p.add_argument("--port", type=_port, default=7860, help="port to listen on (default: 7860; 0 picks a free one)")
+    p.add_argument("--answer-model", default=None, metavar="DIR",
+                   help="answer model folder made by qa train, or 'off' (default: the shipped one)")
 
     commands.add_parser("eval", help="run the evaluation harness (qa eval --help for its options)", add_help=False)
     commands.add_parser("train", help="train the answer model on question files (qa train --help for its options)",
@@ -360,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    if getattr(args, "answer_model", None):
+        os.environ["QA_ANSWER_MODEL"] = args.answer_model  # read where the assistant loads its model
     try:
         return COMMANDS[args.command](args)
     except QAError as err:

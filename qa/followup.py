@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .spans import LEXICON
+from .spans import DATE_RE, LEXICON
 
 __all__ = ["Turn", "Resolved", "resolve"]
 
@@ -212,6 +212,9 @@ def _referring(words: list[str]) -> list[int]:
 def _nominal(answer: str) -> bool:
     """A short answer that can stand in for a pronoun: a name or noun phrase, not a figure or a clause."""
     words = answer.split()
+    date = DATE_RE.match(answer)
+    if date and date.end() >= len(answer.rstrip()) * 0.5:  # "February 22 this year" is a when, not a what
+        return False
     return 0 < len(words) <= 12 and not answer[:1].isdigit() and not re.search(r"\d", words[0]) \
         and not re.match(r"(?i)(over|about|around|approximately|nearly|almost|more|less|up|by|from|on|in|at|"
                          r"since|until|during|because|due|to)\b", answer)

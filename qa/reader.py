@@ -19,6 +19,7 @@ from .errors import QAError
 
 MODEL_DIR = Path(__file__).with_name("models")
 CONFIG_FILE = "answer.json"
+MODEL_ENV = "QA_ANSWER_MODEL"  # a folder made by `qa train`, or "off"
 MAX_ANSWER_TOKENS = 30  # a short answer is a name, figure, date or list, not a clause of 40 words
 INTRA_OP_THREADS = 1  # as the question encoder: one thread, not spinning (see qa/encoder.py)
 
@@ -153,9 +154,19 @@ class Reader:
         return readings
 
 
+def shipped() -> Reader | None:
+    """The answer model to use, loaded once per process: the folder QA_ANSWER_MODEL names (a model `qa train`
+    made), else the one in the package; None when QA_ANSWER_MODEL is "off" or the package carries none."""
+    choice = os.environ.get(MODEL_ENV, "").strip()
+    if choice.lower() == "off":
+        return None
+    return _load(choice or str(MODEL_DIR), bool(choice))
+
+
 @lru_cache(maxsize=4)
-def shipped(folder: str = str(MODEL_DIR)) -> Reader | None:
-    """The answer model in `folder`, loaded once per process; None when none is there (qa train makes one)."""
+def _load(folder: str, asked: bool) -> Reader | None:
     if not (Path(folder) / CONFIG_FILE).is_file():
+        if asked:
+            raise QAError(f"no answer model in {folder} (it needs {CONFIG_FILE}; make one with qa train)")
         return None
     return Reader(folder)

@@ -61,6 +61,14 @@ def article_of(doc: str) -> str:
     return head if head and tail.isdigit() else stem
 
 
+def held_out(question, held_articles: set[str], share: float) -> bool:
+    """Whether a question is on the calibration side: its article is held out, or (one-document sets) its id
+    falls in the held-out share."""
+    if held_articles:
+        return article_of(question.doc or "") in held_articles
+    return int(hashlib.sha256(f"{SEED}:{question.id}".encode()).hexdigest(), 16) % 1000 < share * 1000
+
+
 def split_articles(articles: list[str], share: float, seed: int = SEED) -> tuple[set[str], set[str]]:
     """(training articles, held-out articles): a seeded, order-independent draw of whole articles."""
     ranked = sorted(articles, key=lambda a: hashlib.sha256(f"{seed}:{a}".encode()).hexdigest())
@@ -426,6 +434,9 @@ def train(args) -> int:
                                 scratch / f"{n:02d}", skip)
         articles = sorted({article_of(q.doc) for q in evalset.questions if q.doc})
         train_articles, held_articles = split_articles(articles, args.held_out)
+        if not held_articles:  # one document: whole-document folds cannot exist, so hold out questions instead
+            print(f"qa train: {path} has one document; holding out {args.held_out:.0%} of its questions, not "
+                  "whole documents (the calibration is then less honest about new documents)", file=sys.stderr)
         sets.append((path, evalset, train_articles, held_articles))
     examples_file = out / "examples.jsonl"
     assistants = {}
@@ -437,7 +448,7 @@ def train(args) -> int:
         for path, evalset, train_articles, _ in sets:
             print(f"qa train: indexing {path} and gathering candidates", file=sys.stderr)
             assistants[path] = _index_for(evalset, embedder)
-            qs = [q for q in evalset.questions if article_of(q.doc or "") in train_articles]
+            qs = [q for q in evalset.questions if not held_out(q, held_articles, args.held_out)]
             examples += candidate_examples(assistants[path], qs)
         tmp = examples_file.with_suffix(".tmp")
         tmp.write_text("".join(json.dumps(asdict(e)) + "\n" for e in examples), encoding="utf-8")
@@ -454,7 +465,7 @@ def train(args) -> int:
     for path, evalset, _, held_articles in sets:
         if path not in assistants:
             assistants[path] = _index_for(evalset, embedder)
-        held.append((assistants[path], [q for q in evalset.questions if article_of(q.doc or "") in held_articles]))
+        held.append((assistants[path], [q for q in evalset.questions if held_out(q, held_articles, args.held_out)]))
     report = {"command": "qa train " + " ".join(argv_of(args)), "pairs": len(examples),
               "held_out_articles": sorted(a for s in sets for a in s[3]),
               "training_articles": sorted(a for s in sets for a in s[2])}

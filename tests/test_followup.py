@@ -127,3 +127,8 @@ def test_white_space_is_normalised_and_chains_follow_the_resolved_question(simil
 
 def test_it_is_deterministic():
     assert len({resolve("And for nickel?", COBALT) for _ in range(20)}) == 1
+
+
+def test_a_date_never_stands_in_for_it():
+    resolved = resolve("How long was it?", Turn("When did the DRC announce the suspension?", "February 22 this year"))
+    assert "February" not in resolved.question and resolved.rule == "context"
