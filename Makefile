@@ -6,6 +6,10 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 QA     := $(VENV)/bin/qa
 STAMP  := $(VENV)/.qa-installed
+LOCK   := requirements.lock
+# pip-tools lives in a venv of its own, used only by `make lock`: it is no dependency of qa.
+LOCK_VENV ?= .venv-lock
+PIP_TOOLS := pip-tools==7.6.2
 PYTEST_ARGS ?= -q
 
 export HF_HUB_OFFLINE := 1
@@ -15,11 +19,13 @@ export TOKENIZERS_PARALLELISM := false
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
-.PHONY: run test install index clean-index screenshots bench help
+.PHONY: run test install lock wheel index clean-index screenshots bench help
 
 help:
-	@echo "make run          install into $(VENV), build index/ from corpus/ if missing, serve the chat at http://$(HOST):$(PORT)/"
+	@echo "make run          install into $(VENV), build index/ from corpus/ if missing, serve the chat at http://$(HOST):$(PORT)/ (make run PORT=8000)"
 	@echo "make test         install into $(VENV) and run the test suite"
+	@echo "make lock         re-resolve $(LOCK) from pyproject.toml, keeping the pins still allowed (UPGRADE=1: newest allowed)"
+	@echo "make wheel        build dist/qa-*.whl"
 	@echo "make index        rebuild index/ from corpus/"
 	@echo "make screenshots  run the browser test and save its screenshots under docs/"
 	@echo "make bench        measure qa against its peers into eval/results/bench.{json,md} (~30 min)"
@@ -27,13 +33,31 @@ help:
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-# Installs again only when pyproject.toml is newer than the stamp. pip takes torch==2.13.0 (CPU)
-# from the wheel on this machine's disk.
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[dev]'
+# Installs exactly the lock (every package, with hashes; torch 2.13.0+cpu from the wheel on this machine's disk,
+# /opt/wheels in pip's find-links), then qa itself, editable, with the lock's setuptools. Runs again when
+# pyproject.toml or the lock is newer than the stamp.
+$(STAMP): pyproject.toml $(LOCK) | $(PY)
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
 install: $(STAMP)
+
+$(LOCK_VENV)/.installed:
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet $(PIP_TOOLS)
+	@touch $@
+
+# Every package, direct and transitive, of qa and its dev extra, pinned with hashes. It resolves through pip's own
+# configuration (index, find-links, constraints), which the lock does not record. A new dependency in pyproject.toml
+# is added keeping the other pins; `make lock UPGRADE=1` moves every pin to the newest release the ranges allow.
+lock: $(LOCK_VENV)/.installed
+	CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
+	    --extra dev --strip-extras --no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade) \
+	    --output-file $(LOCK) pyproject.toml
+
+wheel: install
+	$(PY) -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
 
 index: install
 	$(QA) index corpus --index index

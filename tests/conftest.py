@@ -61,6 +61,34 @@ def check_answer(answer: dict, corpus: Path) -> None:
         assert answer["answer"] == "" and answer["quote"] == "" and answer["citations"] == []
 
 
+# How far apart two encodings of the same question may put a score (cosine, BM25 or fused, confidence) for the
+# answers to count as the same: sentence-transformers and the ONNX export, or one export loaded from memory and from
+# disk, agree to about 1e-6, and qa prints scores to 6 decimals (confidence to 4).
+SCORE_TOLERANCE = 1e-3
+
+
+def answer_differences(a, b, tolerance: float = SCORE_TOLERANCE, path: str = "answer") -> list[str]:
+    """Where two `Answer.to_dict()`s (or any JSON values) differ by what qa promises: every string, offset, id,
+    flag and list length exactly, every float (score, confidence) within `tolerance`. Empty when they are the same
+    answer; the float digits two encoders or formats disagree on do not count."""
+    if isinstance(a, float) or isinstance(b, float):
+        numbers = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (a, b))
+        return [] if numbers and abs(a - b) <= tolerance else [f"{path}: {a!r} != {b!r}"]
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.keys() != b.keys():
+            return [f"{path}: keys {sorted(a)} != {sorted(b)}"]
+        return [d for k in a for d in answer_differences(a[k], b[k], tolerance, f"{path}.{k}")]
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [f"{path}: {len(a)} items != {len(b)}"]
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in answer_differences(x, y, tolerance, f"{path}[{i}]")]
+    return [] if type(a) is type(b) and a == b else [f"{path}: {a!r} != {b!r}"]
+
+
+def same_answer(a, b, tolerance: float = SCORE_TOLERANCE) -> bool:
+    return not answer_differences(a, b, tolerance)
+
+
 @pytest.fixture(scope="session")
 def embedder():
     """The bundled all-MiniLM-L6-v2, loaded once for the whole run."""
