@@ -50,6 +50,7 @@ class Assistant:
         self.retriever = retriever
         self.reader = reader_module.shipped() if reader == "shipped" else reader
         self.span_source = (self.reader.config.get("span", "typed") if self.reader is not None else "typed")
+        self.choice_weight = float(self.reader.config.get("choice_weight", 1.0)) if self.reader is not None else 0.0
         self.index = retriever.index
         n = max(len(self.index.sentences), 1)
         self._idf_unknown = math.log(1.0 + n / 0.5)
@@ -188,7 +189,11 @@ class Assistant:
             return self._extend(question, kind, ranked[0], weights, vector), None, ranked[0].rows[0]
         candidates_ = ranked[:READ]
         readings = self.reader.read(question, self.reading_items([c.rows[0] for c in candidates_]))
-        order = sorted(range(len(readings)), key=lambda i: (-readings[i].logit, i))
+        # the model's log-odds re-rank the hand-set score's candidates, at the weight `qa train` chose on held-out
+        # articles (the two disagree usefully: each is right where the other is not)
+        weight = self.choice_weight
+        combined = [c.score + weight * r.logit for c, r in zip(candidates_, readings)]
+        order = sorted(range(len(readings)), key=lambda i: (-combined[i], i))
         best, reading = candidates_[order[0]], readings[order[0]]
         runner_up = readings[order[1]].logit if len(order) > 1 else reading.logit - 10.0
         signals = dict(best.signals, reader_logit=reading.logit, reader_margin=reading.logit - runner_up,

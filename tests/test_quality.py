@@ -1,7 +1,9 @@
 """Quality floors on the curated speech questions: CI fails when answers, abstention or citations regress.
 
-The floors sit a little below what `qa eval` measured on 2026-11-29 (quote hit 89/99, short answer 80/99,
-abstained 17/31, false abstain 4/99, citations 100%); raise them when quality improves.
+The floors sit a little below what the shipped answer model measured on 2026-12-01 (quote hit 83/99, short
+answer 73/99, abstained 15/31, false abstain 10/99, citations 100%). They are lower than the hand-set system's
+of 2026-11-29 (89, 80, 17, 4), whose abstention model was fitted on these same questions: now nothing is, so
+these are out-of-sample figures. Raise them when quality improves.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ def test_the_curated_speech_set_stays_above_its_floors(speech_assistant):
         else:
             abstains += not answer.answerable
     assert verbatim == citations > 0
-    assert quotes / len(answerable) >= 0.85, f"quote hit {quotes}/{len(answerable)}"
-    assert shorts / len(answerable) >= 0.76, f"short answer hit {shorts}/{len(answerable)}"
-    assert abstains / len(unanswerable) >= 0.5, f"abstained {abstains}/{len(unanswerable)}"
-    assert false_abstains / len(answerable) <= 0.06, f"false abstains {false_abstains}/{len(answerable)}"
+    assert quotes / len(answerable) >= 0.80, f"quote hit {quotes}/{len(answerable)}"
+    assert shorts / len(answerable) >= 0.70, f"short answer hit {shorts}/{len(answerable)}"
+    assert abstains / len(unanswerable) >= 0.45, f"abstained {abstains}/{len(unanswerable)}"
+    assert false_abstains / len(answerable) <= 0.12, f"false abstains {false_abstains}/{len(answerable)}"
