@@ -189,8 +189,8 @@ class Assistant:
             return self._extend(question, kind, ranked[0], weights, vector), None, ranked[0].rows[0]
         candidates_ = ranked[:READ]
         readings = self.reader.read(question, self.reading_items([c.rows[0] for c in candidates_]))
-        # the model's log-odds re-rank the hand-set score's candidates, at the weight `qa train` chose on held-out
-        # articles (the two disagree usefully: each is right where the other is not)
+        # the model's log-odds re-rank the hand-set score's candidates, at the weight answer.json names (qa train
+        # picks it on held-out articles; 1.0 where a model predates that choice, as the shipped one does)
         weight = self.choice_weight
         combined = [c.score + weight * r.logit for c, r in zip(candidates_, readings)]
         order = sorted(range(len(readings)), key=lambda i: (-combined[i], i))
