@@ -52,16 +52,20 @@ def test_the_onnx_encoder_agrees_with_sentence_transformers_on_every_curated_que
 class Lookup:
     """The reference vectors as an encoder, so the comparison below costs no second model run."""
 
-    def __init__(self, vectors: np.ndarray):
+    def __init__(self, vectors: np.ndarray, embedder):
         self.vectors = {q: v for q, v in zip(QUESTIONS, vectors)}
+        self.embedder = embedder  # a question the assistant rewrote (an acronym added) is encoded on demand
 
     def encode(self, texts, batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        for t in texts:
+            if t not in self.vectors:
+                self.vectors[t] = self.embedder.encode([t])[0]
         return np.vstack([self.vectors[t] for t in texts])
 
 
-def test_both_encoders_give_the_same_answers_on_the_curated_set(speech_index, reference_vectors):
+def test_both_encoders_give_the_same_answers_on_the_curated_set(speech_index, reference_vectors, embedder):
     fast = Assistant(Retriever(speech_index))
-    reference = Assistant(Retriever(speech_index, Lookup(reference_vectors)))
+    reference = Assistant(Retriever(speech_index, Lookup(reference_vectors, embedder)))
     for question in QUESTIONS:  # the same answer, quote, offsets and passages; scores within the tolerance
         differences = answer_differences(fast.ask(question).to_dict(), reference.ask(question).to_dict())
         assert not differences, (question, differences[:3])

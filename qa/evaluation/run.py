@@ -38,7 +38,9 @@ def _default_assistant(retriever: Retriever, reader="shipped"):
 
 
 def _ablation_assistant(retriever: Retriever):
-    return _default_assistant(retriever, reader=None)
+    from ..assistant import Assistant
+
+    return Assistant(retriever, reader=None)
 
 
 def _as_dict(answer) -> dict:
