@@ -12,6 +12,7 @@ _DEFINED = re.compile(r"((?:[\w'’\-]+\s+){1,10}?)\(([A-Z][A-Za-z&]{1,9})\)")
 _LINKS = frozenset("of the and for de du la von van in on".split())
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]{3,}\b")
 MIN_SHARED_PREFIX = 4  # "Chin|ese" and "Chin|a": shorter prefixes join unrelated words
+MAX_CACHED_FORMS = 10_000
 MIN_SHARED_SHARE = 0.6  # of the shorter word's letters
 
 
@@ -66,9 +67,17 @@ class Aliases:
         self.uses = {form: len(re.findall(rf"\b{re.escape(form)}\b", joined, re.I if form != abbr else 0))
                      for abbr, long in self.acronyms.items() for form in (abbr, long)}
         self.vocabulary = vocabulary  # stemmed term -> sentences holding it
+        self._forms: dict[str, str | None] = {}  # each name's form, found once: the search scans the vocabulary
 
     def _form_of(self, word: str) -> str | None:
         """The corpus's own form of a capitalised word it never uses: the term sharing the longest prefix."""
+        if word not in self._forms:
+            if len(self._forms) >= MAX_CACHED_FORMS:  # a server hears many names: keep the memory bounded
+                self._forms.clear()
+            self._forms[word] = self._search_form(word)
+        return self._forms[word]
+
+    def _search_form(self, word: str) -> str | None:
         stem = next(iter(terms(word)), "")
         if len(stem) <= MIN_SHARED_PREFIX or stem in self.vocabulary:
             return None
