@@ -414,9 +414,10 @@ def fit_calibration(rows: list[dict], features: tuple[str, ...], max_false_absta
 
 
 def summarize_held_out(rows: list[dict], model: dict) -> dict:
-    """Out-of-sample figures of a calibration on the held-out rows (the same rows it was fitted on: the
-    threshold and weights are in-sample here, which the model card says; qa eval's sets are the real test)."""
+    """Figures of a calibration on the held-out rows: out of sample for the model, in sample for the calibration
+    fitted on these same rows (the model card says so; qa eval's sets are the real test)."""
     from . import abstain
+    from .evaluation.metrics import expected_calibration_error
 
     p = np.array([abstain.confidence(r["signals"], model) for r in rows])
     y = np.array([r["label"] for r in rows])
@@ -433,18 +434,9 @@ def summarize_held_out(rows: list[dict], model: dict) -> dict:
             "quote_hit_answerable": round(float(y[answerable].mean()), 4) if answerable.any() else None,
             "abstention_f1": round(float(2 * prec * rec / (prec + rec)) if prec + rec else 0.0, 4),
             "false_abstain": round(float((abstained & answerable).sum() / max(answerable.sum(), 1)), 4),
-            "auc": None if auc is None else round(auc, 4), "ece": round(ece(p, y), 4)}
-
-
-def ece(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
-    """Expected calibration error over equal-width confidence bins."""
-    edges = np.linspace(0, 1, bins + 1)
-    total = 0.0
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        inside = (p >= lo) & ((p < hi) | (hi == 1.0))
-        if inside.any():
-            total += inside.sum() / len(p) * abs(p[inside].mean() - y[inside].mean())
-    return float(total)
+            "auc": None if auc is None else round(auc, 4),
+            "ece": round(expected_calibration_error([{"confidence": float(c), "answerable": bool(t), "quote_hit": t}
+                                                     for c, t in zip(p, y)]), 4)}
 
 
 # ---------------------------------------------------------------- command
