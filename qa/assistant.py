@@ -16,7 +16,7 @@ from .aliases import Aliases
 from .index import SplitSettings
 from .lexical import META_WORDS, question_terms, raw_tokens, terms
 from .records import Answer, Citation, Hit
-from .retrieve import Retriever, check_query
+from .retrieve import Retriever, Scored, check_query
 from .spans import best_span, candidates, expected_type
 
 if TYPE_CHECKING:
@@ -234,13 +234,17 @@ class Assistant:
 
     # ------------------------------------------------------------ answer
 
-    def _decide(self, question: str, k: int, mode: str) -> "Decision":
-        """The signals, the candidate quote and the answer span in it, before the abstention decision."""
+    def pool(self, question: str, k: int = 5, mode: str = "hybrid") -> tuple[str, Scored, list[Hit], dict]:
+        """(the question with the corpus's spellings added, its retrieval signals, the pooled passages whose
+        sentences compete, its key-term weights): what every answer starts from."""
         question = self.aliases.expand(check_query(question))
         scored = self.retriever.score(question, max(k, POOL))
-        pool = self.retriever.rank(scored, max(k, POOL), mode)
+        return question, scored, self.retriever.rank(scored, max(k, POOL), mode), self._weights(question)
+
+    def _decide(self, question: str, k: int, mode: str) -> "Decision":
+        """The signals, the candidate quote and the answer span in it, before the abstention decision."""
+        question, scored, pool, weights = self.pool(question, k, mode)
         shown = tuple(pool[:k])
-        weights = self._weights(question)
         chosen = self._choose(question, scored.vector, pool, weights) if weights else None
         if chosen is None:
             return Decision({}, None, (0, 0), shown)

@@ -354,20 +354,16 @@ CHOICE_WEIGHTS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 1000.0)
 def candidate_readings(assistant, reader, questions) -> list[dict]:
     """Per held-out answerable question, as the assistant sees it: each candidate's hand-set score, the model's
     log-odds and whether its sentence holds a gold answer."""
-    from .assistant import POOL, READ
+    from .assistant import READ
     from .evaluation.metrics import quote_hit
-    from .retrieve import check_query
 
     out = []
     for q in questions:
         if not q.answers:
             continue
-        question = assistant.aliases.expand(check_query(q.question))
-        weights = assistant._weights(question)
+        question, scored, pool, weights = assistant.pool(q.question)
         if not weights:
             continue
-        scored = assistant.retriever.score(question, POOL)
-        pool = assistant.retriever.rank(scored, POOL, "hybrid")
         ranked = assistant._rank_rows(question, scored.vector, pool, weights)[:READ]
         readings = reader.read(question, assistant.reading_items([c.rows[0] for c in ranked]))
         out.append({"score": [c.score for c in ranked], "logit": [r.logit for r in readings],
