@@ -34,10 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-ask", action="store_true", help="time search only")
     args = parser.parse_args(argv)
 
-    from qa.assistant import Assistant
-    from qa.encoder import for_index
-    from qa.index import load_index
-    from qa.retrieve import Retriever
+    from qa.answer.assistant import Assistant
+    from qa.index.encoder import for_index
+    from qa.index.store import load_index
+    from qa.retrieve.retriever import Retriever
 
     with open(args.questions, encoding="utf-8") as f:
         questions = [json.loads(line)["question"] for line in f if line.strip()]

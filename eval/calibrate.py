@@ -1,4 +1,4 @@
-"""Fit the abstention model (qa/abstain_model.json) on a question set; report its cross-validated figures.
+"""Fit the abstention model (qa/answer/abstain_model.json) on a question set; report its cross-validated figures.
 
 The threshold is the highest that keeps false abstentions on answerable questions at or under --max-false
 (5% by default), so the model trades abstention recall for never refusing what the document answers.
@@ -14,11 +14,11 @@ import tempfile
 
 import numpy as np
 
-from qa import abstain
-from qa.assistant import Assistant
+from qa.answer import abstain
+from qa.answer.assistant import Assistant
 from qa.evaluation.datasets import load_eval_set
-from qa.index import build_index
-from qa.retrieve import Retriever
+from qa.index.store import build_index
+from qa.retrieve.retriever import Retriever
 
 DEFAULT_FEATURES = ("sentence_cosine", "coverage", "unknown_terms", "type_match", "missing_specifics", "key_coverage",
                     "rarest_in_quote")  # the best subset by 5-fold cross-validation on eval/questions.jsonl

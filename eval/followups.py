@@ -18,14 +18,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from qa.assistant import Assistant  # noqa: E402
-from qa.embed import Embedder  # noqa: E402
-from qa.encoder import for_index  # noqa: E402
+from qa.answer.assistant import Assistant  # noqa: E402
+from qa.index.embed import Embedder  # noqa: E402
+from qa.index.encoder import for_index  # noqa: E402
 from qa.evaluation.datasets import load_eval_set  # noqa: E402
 from qa.evaluation.metrics import quote_hit  # noqa: E402
-from qa.followup import Turn, resolve, similarity  # noqa: E402
-from qa.index import build_index  # noqa: E402
-from qa.retrieve import Retriever  # noqa: E402
+from qa.chat.followup import Turn, resolve, similarity  # noqa: E402
+from qa.index.store import build_index  # noqa: E402
+from qa.retrieve.retriever import Retriever  # noqa: E402
 
 DATASETS = REPO.parent / "shared" / "datasets"
 

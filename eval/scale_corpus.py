@@ -59,13 +59,13 @@ def folder_bytes(folder: Path) -> int:
 
 
 def real_vector_recall(vectors: np.ndarray, questions: list[str]) -> dict:
-    """qa.vectors' IVF index over real MiniLM vectors, queried with real questions: recall@10 against exact search.
+    """qa.index.vectors' IVF index over real MiniLM vectors, queried with real questions: recall@10 against exact search.
 
     The 1M-vector figures (eval/scale_vectors.py) are on synthetic vectors; this checks the same index type on
     the embeddings the product makes, forced to IVF whatever their number.
     """
-    from qa.embed import Embedder
-    from qa.vectors import build_vector_index, describe
+    from qa.index.embed import Embedder
+    from qa.index.vectors import build_vector_index, describe
 
     import faiss
 

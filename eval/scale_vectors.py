@@ -1,4 +1,4 @@
-"""The index layer alone at scale: exact vs qa.vectors' approximate FAISS index on synthetic clustered vectors.
+"""The index layer alone at scale: exact vs qa.index.vectors' approximate FAISS index on synthetic clustered vectors.
 
 Usage: python eval/scale_vectors.py [--n 1000000] [--json eval/results/scale_vectors.json]
 
@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))  # measure the checked-out qa, not an installed on
 sys.path.insert(0, str(REPO / "eval"))
 
 from measure import median, percentile, rss_mib, write_result  # noqa: E402
-from qa import vectors  # noqa: E402
+from qa.index import vectors  # noqa: E402
 
 DIM = 384  # all-MiniLM-L6-v2
 TOPICS = 100

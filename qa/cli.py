@@ -166,11 +166,11 @@ def _load(kind: str, args):
 
     with redirect_stdout(sys.stderr):
         if kind == "search":
-            from .retrieve import Retriever
+            from .retrieve.retriever import Retriever
 
             loaded = Retriever.load(args.index, _corpus_for(args))
         else:
-            from .assistant import Assistant
+            from .answer.assistant import Assistant
 
             loaded = Assistant.load(args.index, _corpus_for(args))
     return loaded
@@ -249,9 +249,9 @@ def _print_json(obj, out: TextIO) -> None:
 # ---------------------------------------------------------------- commands
 
 def cmd_index(args) -> int:
-    from .embed import Embedder
-    from .index import build_index, save_index
-    from .split import SplitSettings
+    from .index.embed import Embedder
+    from .index.store import build_index, save_index
+    from .ingest.split import SplitSettings
 
     started = time.perf_counter()
     embedder = Embedder(args.model)
@@ -266,7 +266,7 @@ def cmd_index(args) -> int:
 
 
 def cmd_search(args) -> int:
-    from .retrieve import check_query
+    from .retrieve.retriever import check_query
 
     check_query(args.question)  # fail fast, before the model loads
     retriever = _load("search", args)
@@ -281,7 +281,7 @@ def cmd_search(args) -> int:
 
 
 def cmd_ask(args) -> int:
-    from .retrieve import check_query
+    from .retrieve.retriever import check_query
 
     if args.question != "-":
         check_query(args.question)  # fail fast, before the model loads
@@ -312,7 +312,7 @@ def cmd_ask(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from .serve import Service, listen, prepare_environment, run
+    from .serve.service import Service, listen, prepare_environment, run
 
     prepare_environment()
     sock = listen(args.host, args.port)  # a port in use fails now, before the model loads
@@ -355,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "eval":  # its options belong to the harness, not to this parser
         return cmd_eval(argv[1:])
     if argv and argv[0] == "train":  # likewise: qa.train parses its own options (and alone imports torch)
-        from .train import cli_train
+        from .train.command import cli_train
 
         return int(cli_train(argv[1:]) or 0)
     parser = build_parser()

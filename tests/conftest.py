@@ -92,7 +92,7 @@ def same_answer(a, b, tolerance: float = SCORE_TOLERANCE) -> bool:
 @pytest.fixture(scope="session")
 def embedder():
     """The bundled all-MiniLM-L6-v2, loaded once for the whole run."""
-    from qa.embed import Embedder
+    from qa.index.embed import Embedder
 
     model = Embedder()
     model.model  # load now, so that the first test using it is not charged for it
@@ -107,7 +107,7 @@ def tiny_corpus(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def tiny_index_dir(tmp_path_factory, embedder) -> tuple[Path, Path]:
     """(corpus, index) folders for the tiny corpus, built once; tests must not change them."""
-    from qa.index import build_index, save_index
+    from qa.index.store import build_index, save_index
 
     root = tmp_path_factory.mktemp("tiny")
     corpus = write_corpus(root / "corpus")
@@ -117,7 +117,7 @@ def tiny_index_dir(tmp_path_factory, embedder) -> tuple[Path, Path]:
 
 @pytest.fixture(scope="session")
 def tiny_index(tiny_index_dir):
-    from qa.index import load_index
+    from qa.index.store import load_index
 
     return load_index(tiny_index_dir[1])
 
@@ -125,7 +125,7 @@ def tiny_index(tiny_index_dir):
 @pytest.fixture(scope="session")
 def speech_index_dir(tmp_path_factory, embedder) -> Path:
     """The speech corpus indexed once per session into a temporary folder; tests must not change it."""
-    from qa.index import build_index, save_index
+    from qa.index.store import build_index, save_index
 
     folder = tmp_path_factory.mktemp("speech") / "index"
     save_index(build_index(SPEECH_CORPUS, embedder=embedder), folder)
@@ -135,7 +135,7 @@ def speech_index_dir(tmp_path_factory, embedder) -> Path:
 @pytest.fixture(scope="session")
 def speech_assistant(speech_index_dir):
     """The speech assistant as `qa ask` runs it: questions encoded by the index's ONNX encoder."""
-    from qa.assistant import Assistant
+    from qa.answer.assistant import Assistant
 
     return Assistant.load(speech_index_dir)
 
@@ -143,7 +143,7 @@ def speech_assistant(speech_index_dir):
 @pytest.fixture
 def fresh_index(tmp_path, embedder) -> tuple[Path, Path]:
     """(corpus, index) folders of a private tiny corpus and its index, for tests that edit or break them."""
-    from qa.index import build_index, save_index
+    from qa.index.store import build_index, save_index
 
     corpus = write_corpus(tmp_path / "corpus")
     save_index(build_index(corpus, embedder=embedder), tmp_path / "index")
@@ -153,7 +153,7 @@ def fresh_index(tmp_path, embedder) -> tuple[Path, Path]:
 # The speech behind the HTTP app, per test module (a module may monkeypatch its service); test_serve.py has its own.
 @pytest.fixture(scope="module")
 def service(speech_assistant):
-    from qa.serve import Service
+    from qa.serve.service import Service
 
     return Service(speech_assistant)
 
@@ -162,6 +162,6 @@ def service(speech_assistant):
 def client(service):
     from fastapi.testclient import TestClient
 
-    from qa.serve import create_app
+    from qa.serve.service import create_app
 
     return TestClient(create_app(service), raise_server_exceptions=False)

@@ -9,9 +9,9 @@ import pytest
 
 from conftest import REPO
 
-from qa.bm25 import SavedBM25
+from qa.index.bm25 import SavedBM25
 from qa.errors import QAError
-from qa.lexical import terms
+from qa.text.lexical import terms
 
 
 def test_saved_scores_are_bm25s_scores_bit_for_bit(speech_index_dir):

@@ -6,7 +6,7 @@ import os
 import pytest
 
 from conftest import write_corpus
-from qa.corpus import corpus_hash, load_corpus
+from qa.ingest.corpus import corpus_hash, load_corpus
 from qa.errors import QAError
 
 

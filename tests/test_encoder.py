@@ -12,11 +12,11 @@ import pytest
 
 from conftest import REPO, SPEECH_CORPUS, answer_differences
 
-from qa.assistant import Assistant
-from qa.encoder import OnnxEncoder, for_index
+from qa.answer.assistant import Assistant
+from qa.index.encoder import OnnxEncoder, for_index
 from qa.errors import QAError
-from qa.index import build_index, load_index, open_index, save_index
-from qa.retrieve import Retriever
+from qa.index.store import build_index, load_index, open_index, save_index
+from qa.retrieve.retriever import Retriever
 
 QUESTIONS = [json.loads(line)["question"]
              for line in (REPO / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -12,7 +12,7 @@ from qa.errors import QAError
 from qa.evaluation import cli_eval, run_eval
 from qa.evaluation.baseline import Baseline, chunk_spans
 from qa.evaluation.datasets import Span, load_eval_set, load_squad, locate
-from qa.lexical import terms
+from qa.text.lexical import terms
 from qa.records import Answer, Citation
 
 REPO = Path(__file__).resolve().parents[1]

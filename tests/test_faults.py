@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import qa.index
+import qa.index.store
 from conftest import REPO, TINY, answer_differences, same_answer, write_corpus
 from qa.errors import QAError
-from qa.index import CURRENT, MANIFEST, build_index, load_index, open_index, save_index
+from qa.index.store import CURRENT, MANIFEST, build_index, load_index, open_index, save_index
 
 # The new corpus differs from TINY in one document, so every answer drawn from it differs too.
 NEW = dict(TINY, **{"weather.txt": "Snow fell on Porto on Friday. The river froze in the upper town.\n\n"
@@ -45,9 +45,9 @@ class Remembering:
 def answers(index, encoders: dict) -> list[dict]:
     """The answers to QUESTIONS as `qa serve` gives them: questions encoded by the index's own ONNX export (built
     once per version and remembered in `encoders`, by corpus hash), not by sentence-transformers."""
-    from qa.assistant import Assistant
-    from qa.encoder import for_index
-    from qa.retrieve import Retriever
+    from qa.answer.assistant import Assistant
+    from qa.index.encoder import for_index
+    from qa.retrieve.retriever import Retriever
 
     key = index.manifest["corpus_hash"]
     if key not in encoders:
@@ -115,8 +115,8 @@ def _arm(target: str, nth: int, after: bool) -> None:
     import bm25s
     import faiss
 
-    owners = {"write_jsonl": (qa.index, "_write_jsonl"), "faiss.write_index": (faiss, "write_index"),
-              "numpy.save": (np, "save"), "bm25.save": (bm25s.BM25, "save"), "fsync_tree": (qa.index, "_fsync_tree"),
+    owners = {"write_jsonl": (qa.index.store, "_write_jsonl"), "faiss.write_index": (faiss, "write_index"),
+              "numpy.save": (np, "save"), "bm25.save": (bm25s.BM25, "save"), "fsync_tree": (qa.index.store, "_fsync_tree"),
               "os.replace": (os, "replace"), "shutil.rmtree": (shutil, "rmtree")}
     owner, name = owners[target]
     real, calls = getattr(owner, name), []

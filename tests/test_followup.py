@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import SPEECH_CORPUS, SPEECH_DOC
-from qa.followup import Resolved, Turn, listed_together, resolve, similarity
+from qa.chat.followup import Resolved, Turn, listed_together, resolve, similarity
 
 @pytest.fixture(scope="module")
 def similar(embedder):
@@ -16,11 +16,11 @@ def similar(embedder):
 def test_words_listed_together_are_one_kind_and_no_metal_is_named_in_the_code():
     peers = listed_together(["Output of copper, nickel, cobalt and lithium rose; prices of tin or zinc did not."])
     assert peers["nickel"] == {"copper", "cobalt", "lithium"} and "tin" not in peers["nickel"]
-    import qa.followup
+    import qa.chat.followup
 
     # no word list in the module names a metal: kinds of thing come from the corpus and the encoder
-    listed = set(qa.followup._MULTIWORD)
-    for value in vars(qa.followup).values():
+    listed = set(qa.chat.followup._MULTIWORD)
+    for value in vars(qa.chat.followup).values():
         if isinstance(value, frozenset):
             listed |= value
         if isinstance(value, dict):

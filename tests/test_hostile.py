@@ -97,7 +97,7 @@ def test_odd_questions_on_stdin_keep_their_lines(capsys, monkeypatch, speech_ind
 
 def test_a_50_mb_file_is_refused_with_one_line_before_anything_is_read(tmp_path, capsys):
     from qa.cli import main
-    from qa.corpus import MAX_FILE_BYTES
+    from qa.ingest.corpus import MAX_FILE_BYTES
 
     corpus = write_corpus(tmp_path / "corpus", {"small.txt": "A small document."})
     big = corpus / "nested" / "big.txt"
@@ -119,9 +119,9 @@ def test_a_50_mb_file_is_refused_with_one_line_before_anything_is_read(tmp_path,
     ("no white space", "copper" * 1500),
 ])
 def test_unpunctuated_and_single_line_documents_are_indexed_with_exact_offsets(tmp_path, embedder, name, text):
-    from qa.assistant import Assistant
-    from qa.index import build_index
-    from qa.retrieve import Retriever
+    from qa.answer.assistant import Assistant
+    from qa.index.store import build_index
+    from qa.retrieve.retriever import Retriever
 
     corpus = write_corpus(tmp_path / "corpus", {"odd.txt": text, "normal.md": "# Title\n\nCobalt rose by half.\n"})
     index = build_index(corpus, embedder=embedder)
@@ -137,7 +137,7 @@ def test_unpunctuated_and_single_line_documents_are_indexed_with_exact_offsets(t
 def test_a_megabyte_on_one_line_splits_in_linear_time():
     """The splitter once looked back to the start of the paragraph for every period: quadratic in a paragraph's
     length (150 s for a 900 KB line). Counted in regex work, not timed: the look-back window is bounded."""
-    import qa.split as split
+    import qa.ingest.split as split
     from qa.records import Document
 
     text = " ".join("Copper mine price rose in Tibet, Dr. Li said." for _ in range(6_000))
@@ -159,10 +159,10 @@ def test_a_megabyte_on_one_line_splits_in_linear_time():
 
 
 def test_script_and_markdown_in_a_document_reach_the_chat_as_text(tmp_path, embedder):
-    from qa.assistant import Assistant
-    from qa.index import build_index
-    from qa.retrieve import Retriever
-    from qa.serve import Service
+    from qa.answer.assistant import Assistant
+    from qa.index.store import build_index
+    from qa.retrieve.retriever import Retriever
+    from qa.serve.service import Service
 
     text = ("# Notes\n\nThe guard said <script>fetch('/api/health')</script> was the password. "
             "The *second* guard said **never** and [clicked](javascript:alert(1)).\n")
@@ -176,7 +176,7 @@ def test_script_and_markdown_in_a_document_reach_the_chat_as_text(tmp_path, embe
 
 
 def test_a_corpus_of_only_bad_files_is_one_line(tmp_path):
-    from qa.corpus import load_corpus
+    from qa.ingest.corpus import load_corpus
 
     write_corpus(tmp_path, {"a.md": ""})
     (tmp_path / "b.txt").write_bytes(b"\xff\xfe\x00\x00binary")

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import qa.index
+import qa.index.store
 from qa import __version__
 from qa.errors import QAError
-from qa.index import CURRENT, FORMAT, MANIFEST, build_index, load_index, open_index, save_index
+from qa.index.store import CURRENT, FORMAT, MANIFEST, build_index, load_index, open_index, save_index
 
 
 def version_folder(index_dir: Path) -> Path:
@@ -181,14 +181,14 @@ def test_a_crash_while_saving_leaves_the_old_index_loading(index_copy, tiny_inde
     elif target == "numpy.save":
         monkeypatch.setattr(np, "save", _crash)  # after the JSONL and FAISS files are written
     else:  # every file written and renamed into place; the switch of CURRENT fails
-        real_replace = qa.index.os.replace
+        real_replace = qa.index.store.os.replace
 
         def replace(src, dst):
             if Path(dst).name == CURRENT:
                 _crash()
             return real_replace(src, dst)
 
-        monkeypatch.setattr(qa.index.os, "replace", replace)
+        monkeypatch.setattr(qa.index.store.os, "replace", replace)
     with pytest.raises(OSError, match="No space"):
         save_index(new, index)
     monkeypatch.undo()
@@ -215,7 +215,7 @@ def test_a_crash_during_the_first_build_leaves_no_index(tiny_index, tmp_path, mo
 
 
 def test_a_rebuild_keeps_the_split_settings_of_the_index(tiny_corpus, tmp_path, embedder, capsys):
-    from qa.split import SplitSettings
+    from qa.ingest.split import SplitSettings
 
     settings = SplitSettings(max_tokens=16, overlap=0, model_max_tokens=embedder.max_tokens)
     save_index(build_index(tiny_corpus, settings=settings, embedder=embedder), tmp_path / "index")

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from qa.aliases import Aliases, acronyms
-from qa.lexical import question_terms
-from qa.spans import best_span, expected_type
+from qa.answer.aliases import Aliases, acronyms
+from qa.text.lexical import question_terms
+from qa.answer.spans import best_span, expected_type
 
 DEFINED = ("Exports from the Democratic Republic of the Congo (DRC) stopped. The DRC supplies 70% of cobalt. "
            "The Inflation Reduction Act (IRA) pays tax credits. The IRA excludes foreign materials.")

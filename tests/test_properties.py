@@ -9,9 +9,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import qa.split as split_module
+import qa.ingest.split as split_module
 from conftest import check_answer, write_corpus
-from qa.split import SplitSettings, sentence_spans
+from qa.ingest.split import SplitSettings, sentence_spans
 from test_evaluation import HashEmbedder
 from test_split import WORDS, budgets, check_invariants, documents, make_doc, split
 
@@ -80,9 +80,9 @@ question_words = st.lists(st.sampled_from(["what", "how", "much", "who", "when",
 @given(st.lists(documents(), min_size=1, max_size=3), st.lists(question_words, min_size=1, max_size=4),
        st.sampled_from(["hybrid", "dense", "bm25"]))
 def test_every_answer_cites_exact_offsets_and_its_short_answer_lies_in_the_quote(texts, questions, mode):
-    from qa.assistant import Assistant
-    from qa.index import build_index
-    from qa.retrieve import Retriever
+    from qa.answer.assistant import Assistant
+    from qa.index.store import build_index
+    from qa.retrieve.retriever import Retriever
 
     with tempfile.TemporaryDirectory(prefix="rel_prop_") as tmp:
         files = {f"d{i}.{'md' if i % 2 else 'txt'}": t for i, t in enumerate(texts)}

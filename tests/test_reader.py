@@ -10,14 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qa.errors import QAError
-from qa.reader import CONFIG_FILE, MAX_ANSWER_TOKENS, MODEL_DIR, Reader, _best_span, encode, sha256, shipped
+from qa.answer.reader import CONFIG_FILE, MAX_ANSWER_TOKENS, MODEL_DIR, Reader, _best_span, encode, sha256, shipped
 
 
 @pytest.fixture(scope="module")
 def tokenizer():
     from tokenizers import Tokenizer
 
-    from qa.embed import resolve_model
+    from qa.index.embed import resolve_model
 
     tok = Tokenizer.from_file(str(resolve_model(None)[1] / "tokenizer.json"))
     tok.no_truncation()

@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import write_corpus
-from qa.followup import Resolved
+from qa.chat.followup import Resolved
 from qa.records import Answer, Citation, Document, Hit, Passage
-from qa.render import answer_html, corpus_noun, corpus_title, escape, excerpt, question_html
+from qa.chat.render import answer_html, corpus_noun, corpus_title, escape, excerpt, question_html
 
 OUR_TAGS = {"div", "span", "mark", "blockquote", "details", "summary", "ol", "li", "strong"}
 ACTIVE = set("<>&*_[]`$|~\\{}")  # without "[" no "(" makes a link; our own words use "(" and "#"
@@ -129,10 +129,10 @@ def test_a_user_question_is_shown_as_text():
 
 
 def test_a_hostile_document_cannot_inject_anything_into_the_chat(tmp_path, embedder):
-    from qa.assistant import Assistant
-    from qa.index import build_index
-    from qa.retrieve import Retriever
-    from qa.serve import Service
+    from qa.answer.assistant import Assistant
+    from qa.index.store import build_index
+    from qa.retrieve.retriever import Retriever
+    from qa.serve.service import Service
 
     corpus = write_corpus(tmp_path / "corpus", {"evil.md": EVIL})
     service = Service(Assistant(Retriever(build_index(corpus, embedder=embedder), embedder)))

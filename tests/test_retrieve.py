@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from qa.errors import QAError
-from qa.retrieve import FUSION, MAX_QUERY_CHARS, Retriever, rrf, top_k, zscore_mix, zscores
+from qa.retrieve.retriever import FUSION, MAX_QUERY_CHARS, Retriever, rrf, top_k, zscore_mix, zscores
 
 
 def test_rrf_matches_hand_computed_scores():
@@ -105,7 +105,7 @@ def test_modes_score_on_their_own_scales(retriever):
 
 
 def _terms(text):
-    from qa.lexical import terms
+    from qa.text.lexical import terms
 
     return terms(text)
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from hypothesis import given, strategies as st
 
-from qa.corpus import parse_front_matter
+from qa.ingest.corpus import parse_front_matter
 from qa.records import Document
-from qa.split import FRONT_MATTER_HEADING, SplitSettings, Splitter, sentence_spans
-from qa.tokens import count_tokens
+from qa.ingest.split import FRONT_MATTER_HEADING, SplitSettings, Splitter, sentence_spans
+from qa.text.tokens import count_tokens
 
 
 def make_doc(text: str, name: str = "doc.txt") -> Document:
@@ -192,7 +192,7 @@ def test_an_over_long_sentence_is_cut_at_white_space_within_budget():
 
 def test_the_speech_splits_exactly():
     from conftest import SPEECH_CORPUS, SPEECH_DOC
-    from qa.corpus import read_document
+    from qa.ingest.corpus import read_document
 
     doc = read_document(SPEECH_CORPUS / SPEECH_DOC, SPEECH_CORPUS)
     settings = SplitSettings()

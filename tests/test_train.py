@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from qa.train import Example, article_of, candidate_examples, fit_calibration, split_articles, summarize_held_out
+from qa.train.command import Example, article_of, candidate_examples, fit_calibration, split_articles, summarize_held_out
 
 
 def test_squad_contexts_belong_to_their_article():
@@ -24,9 +24,9 @@ def test_held_out_articles_are_a_seeded_draw_of_whole_articles_whatever_their_or
 
 
 def test_candidates_are_the_assistants_own_sentences_labelled_by_the_gold_span(tiny_index):
-    from qa.assistant import Assistant
+    from qa.answer.assistant import Assistant
     from qa.evaluation.datasets import Question, Span
-    from qa.retrieve import Retriever
+    from qa.retrieve.retriever import Retriever
 
     assistant = Assistant(Retriever(tiny_index), reader=None)
     text = tiny_index.documents["metals/cobalt.txt"].text

@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import qa.vectors
-from qa.index import build_index, load_index, save_index
-from qa.vectors import build_vector_index, describe, ivf_lists, kind_for
+import qa.index.vectors
+from qa.index.store import build_index, load_index, save_index
+from qa.index.vectors import build_vector_index, describe, ivf_lists, kind_for
 
 
 def clustered(n: int, seed: int = 0, dim: int = 32) -> np.ndarray:
@@ -20,8 +20,8 @@ def clustered(n: int, seed: int = 0, dim: int = 32) -> np.ndarray:
 def test_kind_follows_the_limit():
     assert kind_for(10, exact_limit=10) == "flat"
     assert kind_for(11, exact_limit=10) == "ivf"
-    assert kind_for(qa.vectors.EXACT_LIMIT) == "flat"
-    assert kind_for(qa.vectors.EXACT_LIMIT + 1) == "ivf"
+    assert kind_for(qa.index.vectors.EXACT_LIMIT) == "flat"
+    assert kind_for(qa.index.vectors.EXACT_LIMIT + 1) == "ivf"
 
 
 def test_flat_below_and_ivf_above():
@@ -52,7 +52,7 @@ def test_ivf_saves_loads_and_agrees_with_exact(tmp_path):
 
 
 def test_index_built_above_the_limit_round_trips(tmp_path, tiny_corpus, embedder, monkeypatch):
-    monkeypatch.setattr(qa.vectors, "EXACT_LIMIT", 1)
+    monkeypatch.setattr(qa.index.vectors, "EXACT_LIMIT", 1)
     built = build_index(tiny_corpus, embedder=embedder)
     assert built.manifest["vectors"]["type"] == "ivf"
     save_index(built, tmp_path / "index")
@@ -71,4 +71,4 @@ def test_index_built_above_the_limit_round_trips(tmp_path, tiny_corpus, embedder
 @pytest.mark.parametrize("n", [1, 39, 40, 1000, 1_000_000])
 def test_ivf_lists_stay_trainable(n):
     lists = ivf_lists(n)
-    assert lists >= 1 and (lists == 1 or n // lists >= qa.vectors.TRAIN_PER_LIST)
+    assert lists >= 1 and (lists == 1 or n // lists >= qa.index.vectors.TRAIN_PER_LIST)

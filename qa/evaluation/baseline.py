@@ -5,9 +5,9 @@ from typing import Mapping
 
 import numpy as np
 
-from ..embed import Embedder
+from ..index.embed import Embedder
 from ..records import Answer, Citation, Hit, Passage
-from ..split import sentence_spans
+from ..ingest.split import sentence_spans
 
 CHUNK_CHARS = 500
 

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..corpus import load_corpus
+from ..ingest.corpus import load_corpus
 from ..errors import QAError
 
 MAX_EVIDENCE_MATCHES = 20  # a generic evidence string found more often than this is too vague to be gold

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from ..embed import Embedder
-from ..encoder import for_index
+from ..index.embed import Embedder
+from ..index.encoder import for_index
 from ..errors import QAError
-from ..index import Index, build_index
-from ..retrieve import MODES, Retriever
+from ..index.store import Index, build_index
+from ..retrieve.retriever import MODES, Retriever
 from .baseline import Baseline
 from .datasets import EvalSet, Question, Span, load_eval_set, squad_titles
 from .metrics import (RECALL_KS, aggregate, bootstrap, mean, overlap, percentile, reliability, score_answer,
@@ -31,14 +31,14 @@ DEFAULT_QUESTIONS = "eval/questions.jsonl"
 
 def _default_assistant(retriever: Retriever, reader="shipped"):
     try:
-        from ..assistant import Assistant
+        from ..answer.assistant import Assistant
     except ImportError as err:
         raise QAError(f"the assistant is not available ({err}); qa eval needs qa.assistant") from None
     return Assistant(retriever, reader=reader)
 
 
 def _ablation_assistant(retriever: Retriever):
-    from ..assistant import Assistant
+    from ..answer.assistant import Assistant
 
     return Assistant(retriever, reader=None)
 
@@ -251,7 +251,7 @@ def run_eval(questions_path: str | os.PathLike = DEFAULT_QUESTIONS, corpus_dir: 
             evalset = dataclasses.replace(evalset, questions=tuple(q for q in evalset.questions if q.doc in keep))
         embedder = embedder or Embedder()
         if ablation is None:
-            from ..reader import shipped
+            from ..answer.reader import shipped
 
             ablation = assistant_factory is None and shipped() is not None
         outcome = evaluate(evalset, modes, k, embedder, assistant_factory or _default_assistant, scratch,

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .embed import Embedder
-from .encoder import OnnxEncoder, for_index
-from .errors import QAError
-from .index import Index, SplitSettings, open_index
-from .lexical import terms
-from .records import Hit
+from ..index.embed import Embedder
+from ..index.encoder import OnnxEncoder, for_index
+from ..errors import QAError
+from ..index.store import Index, SplitSettings, open_index
+from ..text.lexical import terms
+from ..records import Hit
 
 MODES = ("hybrid", "dense", "bm25")
 RRF_K = 60  # the constant of Cormack et al. (2009); damps the weight of the very top ranks

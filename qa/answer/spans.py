@@ -5,15 +5,15 @@ import math
 import re
 from dataclasses import dataclass
 
-from .lexical import terms
-from .split import sentence_spans
+from ..text.lexical import terms
+from ..ingest.split import sentence_spans
 
 def _lexicon() -> dict:
-    """The general words of qa/lexicon.toml: units, scales, number words, calendar names (see its comment)."""
+    """The general words of qa/text/lexicon.toml: units, scales, number words, calendar names (see its comment)."""
     import tomllib
     from pathlib import Path
 
-    return tomllib.loads(Path(__file__).with_name("lexicon.toml").read_text(encoding="utf-8"))
+    return tomllib.loads((Path(__file__).parent.parent / "text" / "lexicon.toml").read_text(encoding="utf-8"))
 
 
 def _alternatives(words: list[str]) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import QAError
+from ..errors import QAError
 
 # Variants whose whole score is the precomputed matrix; bm25l and bm25+ add a per-term non-occurrence score.
 PRECOMPUTED = ("lucene", "robertson", "atire")

@@ -9,7 +9,7 @@ import io
 import json
 from pathlib import Path
 
-from .errors import QAError
+from ..errors import QAError
 
 ONNX_OPSET = 17
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")

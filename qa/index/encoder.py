@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import QAError
+from ..errors import QAError
 
 # One thread, not spinning: a question is a dozen tokens, too little work to split, and on a shared two-core
 # machine two spinning threads measured twice as slow (p50 32 ms against 15 ms for one, with other jobs running);
@@ -77,7 +77,7 @@ class OnnxEncoder:
 def for_index(index) -> OnnxEncoder:
     """The question encoder an index was built with (qa.index.Index): from memory after a build, else from its
     folder, whose checksums load_index has already verified."""
-    from .index import ENCODER_FILE, rebuild_hint
+    from .store import ENCODER_FILE, rebuild_hint
 
     manifest = index.manifest
     name = manifest.get("model", "")

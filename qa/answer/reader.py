@@ -1,8 +1,8 @@
 """The answer model at query time: an ONNX cross-encoder that reads (question, sentence in its context) and gives
 the odds that the sentence answers, and where in the sentence the answer lies. No torch: onnxruntime only.
 
-The model is trained by `qa train` (qa/train.py) from the bundled all-MiniLM-L6-v2 and shipped in
-qa/models/ with answer.json (its settings, sha256 and calibration) and a model card (qa/models/MODEL_CARD.md).
+The model is trained by `qa train` (qa/train/) from the bundled all-MiniLM-L6-v2 and shipped in
+qa/answer/models/ with answer.json (its settings, sha256 and calibration) and a model card (qa/answer/models/MODEL_CARD.md).
 """
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import QAError
+from ..errors import QAError
 
 MODEL_DIR = Path(__file__).with_name("models")
 CONFIG_FILE = "answer.json"
 MODEL_ENV = "QA_ANSWER_MODEL"  # a folder made by `qa train`, or "off"
 MAX_ANSWER_TOKENS = 30  # a short answer is a name, figure, date or list, not a clause of 40 words
-INTRA_OP_THREADS = 1  # as the question encoder: one thread, not spinning (see qa/encoder.py)
+INTRA_OP_THREADS = 1  # as the question encoder: one thread, not spinning (see qa/index/encoder.py)
 
 
 @dataclass(frozen=True)

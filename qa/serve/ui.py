@@ -11,8 +11,8 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: n
 
 import gradio as gr  # noqa: E402
 
-from .render import escape, question_html  # noqa: E402
-from .serve import Service  # noqa: E402
+from ..chat.render import escape, question_html  # noqa: E402
+from .service import Service  # noqa: E402
 
 SANS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial",
         "Noto Sans", "Liberation Sans", "sans-serif"]

@@ -6,8 +6,8 @@ import os
 import re
 from pathlib import Path
 
-from .errors import QAError
-from .records import Document
+from ..errors import QAError
+from ..records import Document
 
 SUFFIXES = (".txt", ".md")
 # What the chat says of the corpus (its noun, its example questions): a file beside the documents, never indexed.

@@ -5,8 +5,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from .records import Document, Passage, Sentence
-from .tokens import count_tokens
+from ..records import Document, Passage, Sentence
+from ..text.tokens import count_tokens
 
 # Words whose trailing period does not end a sentence.
 ABBREVIATIONS = frozenset(

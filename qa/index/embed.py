@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import QAError
+from ..errors import QAError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 

@@ -15,11 +15,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
-from .errors import QAError
-from .followup import Resolved, Turn, resolve, similarity
-from .records import Answer, Hit
-from .render import answer_html, corpus_noun, corpus_title, error_html
+from .. import __version__
+from ..errors import QAError
+from ..chat.followup import Resolved, Turn, resolve, similarity
+from ..records import Answer, Hit
+from ..chat.render import answer_html, corpus_noun, corpus_title, error_html
 
 MAX_CHAT_BODY_BYTES = 4 * 1024 * 1024  # any request outside /api/ (those have api.MAX_BODY_BYTES)
 CHAT_SESSIONS = 256  # conversations whose turns the server remembers, least recently used forgotten first
@@ -91,9 +91,9 @@ class Service:
         return started
 
     def _reload(self, version: str) -> None:
-        from .assistant import Assistant
-        from .index import load_index
-        from .retrieve import Retriever
+        from ..answer.assistant import Assistant
+        from ..index.store import load_index
+        from ..retrieve.retriever import Retriever
 
         try:
             index = load_index(self.index_dir)  # checksums verified; a version that changed again loads whole

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .spans import DATE_RE, LEXICON
+from ..answer.spans import DATE_RE, LEXICON
 
 __all__ = ["Turn", "Resolved", "resolve"]
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import QAError
+from ..errors import QAError
 
 SEED = 20250601
 LAYERS = 4  # of MiniLM's 6: a cross-encoder reads 8 sentences a question, so depth is latency (see MODEL_CARD)
@@ -101,8 +101,8 @@ def _gold_rows(index, by_doc, question) -> tuple[set[int], set[int]]:
 
 def candidate_examples(assistant, questions, negatives: int = NEGATIVES) -> list[Example]:
     """Positives and hard negatives for `questions` from the assistant's own retrieval and sentence ranking."""
-    from .assistant import POOL, READ
-    from .retrieve import check_query
+    from ..answer.assistant import POOL, READ
+    from ..retrieve.retriever import check_query
 
     index = assistant.index
     by_doc = _rows_by_doc(index)
@@ -129,12 +129,12 @@ def candidate_examples(assistant, questions, negatives: int = NEGATIVES) -> list
 
 def _index_for(evalset, embedder, folder: Path):
     """The assistant (model off) over a question file's corpus, its index built once into `folder` and reused."""
-    from .assistant import Assistant
-    from .encoder import for_index
-    from .index import build_index, load_index, save_index
-    from .retrieve import Retriever
+    from ..answer.assistant import Assistant
+    from ..index.encoder import for_index
+    from ..index.store import build_index, load_index, save_index
+    from ..retrieve.retriever import Retriever
 
-    from .corpus import corpus_hash, load_corpus
+    from ..ingest.corpus import corpus_hash, load_corpus
 
     try:
         index = load_index(folder)
@@ -151,7 +151,7 @@ def _index_for(evalset, embedder, folder: Path):
 def _tensors(tokenizer, batch: list[Example]):
     import torch
 
-    from .reader import encode
+    from ..answer.reader import encode
 
     encoded = [encode(tokenizer, e.question, e.sentence, e.before, e.after, MAX_TOKENS, MAX_QUESTION_TOKENS)
                for e in batch]
@@ -176,7 +176,7 @@ def _model(layers: int):
     import torch
     from transformers import AutoModel
 
-    from .embed import resolve_model
+    from ..index.embed import resolve_model
 
     _, folder = resolve_model(None)
 
@@ -317,7 +317,7 @@ def quantize(source: Path, target: Path) -> None:
 
 
 def write_model_folder(folder: Path, onnx_file: Path, tokenizer_src: Path, config: dict) -> None:
-    from .reader import CONFIG_FILE, sha256
+    from ..answer.reader import CONFIG_FILE, sha256
 
     folder.mkdir(parents=True, exist_ok=True)
     if onnx_file.parent != folder or onnx_file.name != "answer.onnx":
@@ -331,8 +331,8 @@ def write_model_folder(folder: Path, onnx_file: Path, tokenizer_src: Path, confi
 
 def held_out_signals(assistant, questions) -> list[dict]:
     """For each held-out question: the signals, the shown quote, the typed and the model span, the label."""
-    from .evaluation.metrics import quote_hit, token_f1
-    from .spans import best_span
+    from ..evaluation.metrics import quote_hit, token_f1
+    from ..answer.spans import best_span
 
     rows = []
     for q in questions:
@@ -354,8 +354,8 @@ CHOICE_WEIGHTS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 1000.0)
 def candidate_readings(assistant, reader, questions) -> list[dict]:
     """Per held-out answerable question, as the assistant sees it: each candidate's hand-set score, the model's
     log-odds and whether its sentence holds a gold answer."""
-    from .assistant import READ
-    from .evaluation.metrics import quote_hit
+    from ..answer.assistant import READ
+    from ..evaluation.metrics import quote_hit
 
     out = []
     for q in questions:
@@ -384,7 +384,7 @@ def choose_weight(readings: list[dict]) -> tuple[float, dict]:
 def fit_calibration(rows: list[dict], features: tuple[str, ...], max_false_abstain: float) -> dict:
     """A logistic model of P(the shown quote answers), fitted unweighted so that it keeps the held-out base rate,
     and the threshold that maximises abstention F1 with false abstains (answerable questions refused) capped."""
-    from . import abstain
+    from ..answer import abstain
 
     x = np.array([[r["signals"].get(f, 0.0) for f in features] for r in rows], dtype=float)
     y = np.array([r["label"] for r in rows], dtype=float)
@@ -412,8 +412,8 @@ def fit_calibration(rows: list[dict], features: tuple[str, ...], max_false_absta
 def summarize_held_out(rows: list[dict], model: dict) -> dict:
     """Figures of a calibration on the held-out rows: out of sample for the model, in sample for the calibration
     fitted on these same rows (the model card says so; qa eval's sets are the real test)."""
-    from . import abstain
-    from .evaluation.metrics import expected_calibration_error
+    from ..answer import abstain
+    from ..evaluation.metrics import expected_calibration_error
 
     p = np.array([abstain.confidence(r["signals"], model) for r in rows])
     y = np.array([r["label"] for r in rows])
@@ -465,9 +465,10 @@ def cli_train(argv: list[str] | None = None) -> int:
 
 
 def train(args) -> int:
-    from .embed import Embedder
-    from .evaluation.datasets import load_eval_set, squad_titles
-    from .reader import MODEL_DIR, Reader
+    from ..index.embed import Embedder
+    from ..evaluation.datasets import load_eval_set, squad_titles
+    from ..answer import abstain
+    from ..answer.reader import MODEL_DIR, Reader
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -575,7 +576,7 @@ def train(args) -> int:
     if args.ship:
         for name in ("answer.onnx", "tokenizer.json", "answer.json"):
             shutil.copyfile(final / name, MODEL_DIR / name)
-        shutil.copyfile(out / "abstain_model.json", Path(__file__).with_name("abstain_model.json"))
+        shutil.copyfile(out / "abstain_model.json", abstain.MODEL_FILE)
         print(f"qa train: shipped to {MODEL_DIR}", file=sys.stderr)
     shutil.rmtree(scratch, ignore_errors=True)
     return 0

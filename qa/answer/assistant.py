@@ -13,10 +13,10 @@ import numpy as np
 from . import abstain
 from . import reader as reader_module
 from .aliases import Aliases
-from .index import SplitSettings
-from .lexical import META_WORDS, question_terms, raw_tokens, terms
-from .records import Answer, Citation, Hit
-from .retrieve import Retriever, Scored, check_query
+from ..index.store import SplitSettings
+from ..text.lexical import META_WORDS, question_terms, raw_tokens, terms
+from ..records import Answer, Citation, Hit
+from ..retrieve.retriever import Retriever, Scored, check_query
 from .spans import best_span, candidates, expected_type
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .lexical import terms
+from ..text.lexical import terms
 
 # "(DRC)" after the words it abbreviates; the letters are checked against those words' initials below.
 _DEFINED = re.compile(r"((?:[\w'’\-]+\s+){1,10}?)\(([A-Z][A-Za-z&]{1,9})\)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from .followup import Resolved
-from .records import Answer, Document
+from ..records import Answer, Document
 
 # Markdown, LaTeX and autolink syntax: each becomes a numeric character reference, which every renderer
 # passes through as the literal character.

@@ -14,12 +14,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import __version__
-from .errors import QAError
-from .retrieve import MAX_QUERY_CHARS, MODES
+from .. import __version__
+from ..errors import QAError
+from ..retrieve.retriever import MAX_QUERY_CHARS, MODES
 
 if TYPE_CHECKING:
-    from .serve import Service
+    from .service import Service
 
 MAX_BODY_BYTES = 256 * 1024  # room for a question at the 20,000-character limit, even \u-escaped
 MAX_K = 100

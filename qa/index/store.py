@@ -14,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .corpus import corpus_hash, load_corpus, read_corpus_meta
+from .. import __version__
+from ..ingest.corpus import corpus_hash, load_corpus, read_corpus_meta
 from .embed import Embedder, model_fingerprint
-from .errors import QAError
-from .lexical import terms
-from .records import Document, Passage, Sentence
-from .split import SplitSettings, Splitter
+from ..errors import QAError
+from ..text.lexical import terms
+from ..records import Document, Passage, Sentence
+from ..ingest.split import SplitSettings, Splitter
 from .vectors import build_vector_index
 from .vectors import describe as describe_vectors
 

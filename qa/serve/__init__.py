@@ -1,0 +1,1 @@
+"""`qa serve`: the chat and the HTTP API over one loaded Assistant."""

@@ -1,0 +1,1 @@
+"""Shared text utilities: the terms BM25 and the answer scores count, and token counts."""

@@ -1,0 +1,1 @@
+"""`qa train`: fit the answer model and its calibration from question files."""
