@@ -17,7 +17,7 @@ import numpy as np
 from qa.answer import abstain
 from qa.answer.assistant import Assistant
 from qa.evaluation.datasets import load_eval_set
-from qa.index.store import build_index
+from qa.index.build import build_index
 from qa.retrieve.retriever import Retriever
 
 DEFAULT_FEATURES = ("sentence_cosine", "coverage", "unknown_terms", "type_match", "missing_specifics", "key_coverage",

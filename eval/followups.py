@@ -24,7 +24,7 @@ from qa.index.encoder import for_index  # noqa: E402
 from qa.evaluation.datasets import load_eval_set  # noqa: E402
 from qa.evaluation.metrics import quote_hit  # noqa: E402
 from qa.chat.followup import Turn, resolve, similarity  # noqa: E402
-from qa.index.store import build_index  # noqa: E402
+from qa.index.build import build_index  # noqa: E402
 from qa.retrieve.retriever import Retriever  # noqa: E402
 
 DATASETS = REPO.parent / "shared" / "datasets"

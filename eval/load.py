@@ -256,7 +256,7 @@ The model and index are shared under one lock, so requests are answered one at a
 that of one worker. `/api/ask` requests wait only for that lock; chat turns also wait in Gradio's queue,
 which runs one event at a time, so with half the clients chatting each turn waits for the ones ahead of it.
 Memory is judged over the second half of the run, after caches and Gradio's session store (bounded at
-`qa.serve.service.CHAT_SESSIONS` conversations) have filled.
+`qa.serve.app.CHAT_SESSIONS` conversations) have filled.
 """
 
 

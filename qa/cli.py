@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "index yet)")
         p.add_argument("-k", type=_positive, default=5, metavar="K", help="passages to show (default: 5)")
         p.add_argument("--mode", choices=MODES, default="hybrid",
-                       help="retrieval: dense + BM25 fused by reciprocal rank (default), or one of them alone")
+                       help="retrieval: dense + BM25 fused by a z-score mix (default), or one of them alone")
         p.add_argument("--json", action="store_true",
                        help="print JSON on one line instead of text"
                             + (" (Answer.to_dict())" if name == "ask" else " (a list of hits)"))
@@ -151,7 +151,9 @@ def _corpus_for(args) -> str | None:
         if not Path(args.corpus).is_dir():
             raise QAError(f"corpus folder not found: {args.corpus}")
         return args.corpus
-    if (Path(args.index) / "CURRENT").is_file():
+    from .index.store import has_index
+
+    if has_index(args.index):
         return None  # open_index uses the corpus the index was built from
     if not Path(DEFAULT_CORPUS).is_dir():
         raise QAError(f"no index at {args.index} and no {DEFAULT_CORPUS}/ folder to build it from; "
@@ -160,20 +162,21 @@ def _corpus_for(args) -> str | None:
 
 
 def _load(kind: str, args):
-    """Open the index as a Retriever or an Assistant. Anything a library prints goes to stderr, so that stdout
-    carries only the command's own output (JSON lines for `ask --json -`)."""
+    """Open the index as a Retriever or an Assistant, building it first when missing or stale (the one step of
+    the commands that builds). Anything a library prints goes to stderr, so that stdout carries only the
+    command's own output (JSON lines for `ask --json -`)."""
     from contextlib import redirect_stdout
 
+    from .index.build import open_index
+    from .retrieve.retriever import Retriever
+
     with redirect_stdout(sys.stderr):
+        retriever = Retriever(open_index(args.index, _corpus_for(args)))
         if kind == "search":
-            from .retrieve.retriever import Retriever
+            return retriever
+        from .answer.assistant import Assistant
 
-            loaded = Retriever.load(args.index, _corpus_for(args))
-        else:
-            from .answer.assistant import Assistant
-
-            loaded = Assistant.load(args.index, _corpus_for(args))
-    return loaded
+        return Assistant(retriever)
 
 
 def _width() -> int:
@@ -250,7 +253,8 @@ def _print_json(obj, out: TextIO) -> None:
 
 def cmd_index(args) -> int:
     from .index.embed import Embedder
-    from .index.store import build_index, save_index
+    from .index.build import build_index
+    from .index.store import save_index
     from .ingest.split import SplitSettings
 
     started = time.perf_counter()
@@ -312,7 +316,8 @@ def cmd_ask(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from .serve.service import Service, listen, prepare_environment, run
+    from .serve.app import listen, prepare_environment, run
+    from .serve.service import Service
 
     prepare_environment()
     sock = listen(args.host, args.port)  # a port in use fails now, before the model loads

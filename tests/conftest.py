@@ -107,7 +107,8 @@ def tiny_corpus(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def tiny_index_dir(tmp_path_factory, embedder) -> tuple[Path, Path]:
     """(corpus, index) folders for the tiny corpus, built once; tests must not change them."""
-    from qa.index.store import build_index, save_index
+    from qa.index.build import build_index
+    from qa.index.store import save_index
 
     root = tmp_path_factory.mktemp("tiny")
     corpus = write_corpus(root / "corpus")
@@ -125,7 +126,8 @@ def tiny_index(tiny_index_dir):
 @pytest.fixture(scope="session")
 def speech_index_dir(tmp_path_factory, embedder) -> Path:
     """The speech corpus indexed once per session into a temporary folder; tests must not change it."""
-    from qa.index.store import build_index, save_index
+    from qa.index.build import build_index
+    from qa.index.store import save_index
 
     folder = tmp_path_factory.mktemp("speech") / "index"
     save_index(build_index(SPEECH_CORPUS, embedder=embedder), folder)
@@ -143,7 +145,8 @@ def speech_assistant(speech_index_dir):
 @pytest.fixture
 def fresh_index(tmp_path, embedder) -> tuple[Path, Path]:
     """(corpus, index) folders of a private tiny corpus and its index, for tests that edit or break them."""
-    from qa.index.store import build_index, save_index
+    from qa.index.build import build_index
+    from qa.index.store import save_index
 
     corpus = write_corpus(tmp_path / "corpus")
     save_index(build_index(corpus, embedder=embedder), tmp_path / "index")
@@ -162,6 +165,6 @@ def service(speech_assistant):
 def client(service):
     from fastapi.testclient import TestClient
 
-    from qa.serve.service import create_app
+    from qa.serve.app import create_app
 
     return TestClient(create_app(service), raise_server_exceptions=False)

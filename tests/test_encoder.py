@@ -15,7 +15,8 @@ from conftest import REPO, SPEECH_CORPUS, answer_differences
 from qa.answer.assistant import Assistant
 from qa.index.encoder import OnnxEncoder, for_index
 from qa.errors import QAError
-from qa.index.store import build_index, load_index, open_index, save_index
+from qa.index.build import build_index, open_index
+from qa.index.store import load_index, save_index
 from qa.retrieve.retriever import Retriever
 
 QUESTIONS = [json.loads(line)["question"]

@@ -20,7 +20,10 @@ import pytest
 import qa.index.store
 from conftest import REPO, TINY, answer_differences, same_answer, write_corpus
 from qa.errors import QAError
-from qa.index.store import CURRENT, MANIFEST, build_index, load_index, open_index, save_index
+from qa.index.build import build_index, open_index
+
+# The new corpus differs from TINY in one document, so every answer drawn from it differs too.
+from qa.index.store import CURRENT, MANIFEST, load_index, save_index
 
 # The new corpus differs from TINY in one document, so every answer drawn from it differs too.
 NEW = dict(TINY, **{"weather.txt": "Snow fell on Porto on Friday. The river froze in the upper town.\n\n"

@@ -120,7 +120,7 @@ def test_a_50_mb_file_is_refused_with_one_line_before_anything_is_read(tmp_path,
 ])
 def test_unpunctuated_and_single_line_documents_are_indexed_with_exact_offsets(tmp_path, embedder, name, text):
     from qa.answer.assistant import Assistant
-    from qa.index.store import build_index
+    from qa.index.build import build_index
     from qa.retrieve.retriever import Retriever
 
     corpus = write_corpus(tmp_path / "corpus", {"odd.txt": text, "normal.md": "# Title\n\nCobalt rose by half.\n"})
@@ -160,7 +160,7 @@ def test_a_megabyte_on_one_line_splits_in_linear_time():
 
 def test_script_and_markdown_in_a_document_reach_the_chat_as_text(tmp_path, embedder):
     from qa.answer.assistant import Assistant
-    from qa.index.store import build_index
+    from qa.index.build import build_index
     from qa.retrieve.retriever import Retriever
     from qa.serve.service import Service
 

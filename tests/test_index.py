@@ -12,7 +12,8 @@ import pytest
 import qa.index.store
 from qa import __version__
 from qa.errors import QAError
-from qa.index.store import CURRENT, FORMAT, MANIFEST, build_index, load_index, open_index, save_index
+from qa.index.build import build_index, open_index
+from qa.index.store import CURRENT, FORMAT, MANIFEST, load_index, save_index
 
 
 def version_folder(index_dir: Path) -> Path:

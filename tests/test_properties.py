@@ -81,7 +81,7 @@ question_words = st.lists(st.sampled_from(["what", "how", "much", "who", "when",
        st.sampled_from(["hybrid", "dense", "bm25"]))
 def test_every_answer_cites_exact_offsets_and_its_short_answer_lies_in_the_quote(texts, questions, mode):
     from qa.answer.assistant import Assistant
-    from qa.index.store import build_index
+    from qa.index.build import build_index
     from qa.retrieve.retriever import Retriever
 
     with tempfile.TemporaryDirectory(prefix="rel_prop_") as tmp:

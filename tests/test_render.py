@@ -130,7 +130,7 @@ def test_a_user_question_is_shown_as_text():
 
 def test_a_hostile_document_cannot_inject_anything_into_the_chat(tmp_path, embedder):
     from qa.answer.assistant import Assistant
-    from qa.index.store import build_index
+    from qa.index.build import build_index
     from qa.retrieve.retriever import Retriever
     from qa.serve.service import Service
 

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from qa.errors import QAError
-from qa.retrieve.retriever import FUSION, MAX_QUERY_CHARS, Retriever, rrf, top_k, zscore_mix, zscores
+from qa.retrieve.fusion import FUSION, rrf, top_k, zscore_mix, zscores
+from qa.retrieve.retriever import MAX_QUERY_CHARS, Retriever
 
 
 def test_rrf_matches_hand_computed_scores():

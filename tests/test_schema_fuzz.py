@@ -13,7 +13,8 @@ ROUTES = [("POST", "/api/ask"), ("POST", "/api/search"), ("GET", "/api/health")]
 
 @pytest.fixture(scope="module")
 def api_schema(speech_assistant):
-    from qa.serve.service import Service, create_app
+    from qa.serve.app import create_app
+    from qa.serve.service import Service
 
     app = create_app(Service(speech_assistant))  # the app `qa serve` runs: API and chat mounted together
     return schemathesis.openapi.from_asgi("/openapi.json", app)

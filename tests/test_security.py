@@ -20,7 +20,7 @@ def live(service):
     import httpx
     import uvicorn
 
-    from qa.serve.service import create_app, listen, url_of
+    from qa.serve.app import create_app, listen, url_of
 
     sock = listen("127.0.0.1", 0)
     server = uvicorn.Server(uvicorn.Config(create_app(service), log_level="error", access_log=False))
@@ -68,7 +68,7 @@ def test_serve_listens_on_loopback_unless_told_otherwise(monkeypatch, capsys):
         asked.append((host, port))
         raise QAError("stop here")
 
-    monkeypatch.setattr("qa.serve.service.listen", listen)
+    monkeypatch.setattr("qa.serve.app.listen", listen)
     assert main(["serve"]) == 2 and main(["serve", "--host", "0.0.0.0", "--port", "0"]) == 2
     assert asked == [("127.0.0.1", 7860), ("0.0.0.0", 0)]
     capsys.readouterr()
@@ -88,7 +88,7 @@ def test_question_length_is_limited_on_every_route(client, live, service):
 
 def test_bodies_are_limited_on_the_api_and_on_the_chat(client, live):
     from qa.serve.api import MAX_BODY_BYTES
-    from qa.serve.service import MAX_CHAT_BODY_BYTES
+    from qa.serve.app import MAX_CHAT_BODY_BYTES
 
     big = json.dumps({"data": ["copper?", [], 5], "pad": "x" * (MAX_CHAT_BODY_BYTES + 1)}).encode()
     r = live.post(f"/gradio_api/call/{chat_endpoint(live)}", content=big,

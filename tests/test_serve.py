@@ -62,7 +62,7 @@ def test_examples_of_another_corpus_come_from_its_headings(tiny_index, embedder)
 
 
 def test_listen_binds_loopback_and_a_port_in_use_is_one_line():
-    from qa.serve.service import listen, url_of
+    from qa.serve.app import listen, url_of
 
     sock = listen("127.0.0.1", 0)
     try:
@@ -115,7 +115,8 @@ def test_serve_help_imports_nothing_heavy():
 
 def test_a_rebuilt_index_is_picked_up_whole_and_a_broken_one_is_refused(tmp_path, embedder, capsys):
     from qa.answer.assistant import Assistant
-    from qa.index.store import build_index, load_index, save_index
+    from qa.index.build import build_index
+    from qa.index.store import load_index, save_index
     from qa.retrieve.retriever import Retriever
     from qa.serve.service import Service
     from conftest import TINY, write_corpus
@@ -164,7 +165,7 @@ def test_a_service_over_an_index_in_memory_never_reloads(tiny_index, embedder):
 def test_the_chat_remembers_a_bounded_number_of_sessions(service):
     """Gradio keeps every session's state for its 10,000 most recent sessions (~40 KB each): memory grew with
     every new conversation. The server keeps CHAT_SESSIONS of them, least recently used let go first."""
-    from qa.serve.service import CHAT_SESSIONS, create_app
+    from qa.serve.app import CHAT_SESSIONS, create_app
 
     app = create_app(service)
     holder = next(route.app.state_holder for route in app.routes if hasattr(getattr(route, "app", None), "state_holder"))
@@ -178,7 +179,7 @@ def test_the_chat_remembers_a_bounded_number_of_sessions(service):
 def test_the_chat_queue_keeps_a_bounded_number_of_sessions(service):
     """Every call through Gradio's HTTP API is a new session, and its queue keeps a message queue for each of
     its 2,000 most recent: bounded to CHAT_SESSIONS, like the session state."""
-    from qa.serve.service import CHAT_SESSIONS, create_app
+    from qa.serve.app import CHAT_SESSIONS, create_app
 
     app = create_app(service)
     blocks = next(route.app.get_blocks() for route in app.routes if hasattr(getattr(route, "app", None), "get_blocks"))

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import qa.index.vectors
-from qa.index.store import build_index, load_index, save_index
+from qa.index.build import build_index
+from qa.index.store import load_index, save_index
 from qa.index.vectors import build_vector_index, describe, ivf_lists, kind_for
 
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..answer.spans import DATE_RE, LEXICON
+from ..answer.kinds import DATE_RE
+from ..text.lexicon import LEXICON
 
 __all__ = ["Turn", "Resolved", "resolve"]
 

@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 from typing import Sequence
 
-from ..retrieve.retriever import FUSION
+from ..retrieve.fusion import FUSION
 
 FUSION_NOTES = {"zscore": "z-score mix", "rrf": "RRF"}
 SYSTEM_NOTES = {"hybrid": f"full system (dense + BM25, {FUSION_NOTES.get(FUSION, FUSION)})", "dense": "dense only",

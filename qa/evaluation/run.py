@@ -16,7 +16,8 @@ from typing import Callable, Sequence
 from ..index.embed import Embedder
 from ..index.encoder import for_index
 from ..errors import QAError
-from ..index.store import Index, build_index
+from ..index.build import build_index
+from ..index.store import Index
 from ..retrieve.retriever import MODES, Retriever
 from .baseline import Baseline
 from .datasets import EvalSet, Question, Span, load_eval_set, squad_titles

@@ -1,28 +1,19 @@
-"""The on-disk index: passages and sentences with offsets, FAISS vectors, BM25, and a manifest; written atomically."""
+"""The on-disk index: the Index in memory, and its version folders, written atomically and loaded checked."""
 from __future__ import annotations
 
 import hashlib
 import json
 import os
 import shutil
-import sys
 import time
 import uuid
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
-from ..ingest.corpus import corpus_hash, load_corpus, read_corpus_meta
-from .embed import Embedder, model_fingerprint
 from ..errors import QAError
-from ..text.lexical import terms
 from ..records import Document, Passage, Sentence
-from ..ingest.split import SplitSettings, Splitter
-from .vectors import build_vector_index
-from .vectors import describe as describe_vectors
 
 FORMAT = 1
 CURRENT = "CURRENT"  # names the complete version folder; replaced atomically, so a reader never sees half an index
@@ -45,76 +36,26 @@ class Index:
     passages: list[Passage]
     dense: object  # faiss.Index over passage vectors
     sentence_vectors: np.ndarray
-    bm25: object  # over passage terms: bm25s.BM25 when built, qa.bm25.SavedBM25 (same scores, no scipy) when loaded
+    bm25: object  # over passage terms: bm25s.BM25 when built, qa.index.bm25.SavedBM25 (same scores, no scipy) when loaded
     sentence_df: dict[str, int] = field(default_factory=dict)  # in how many sentences each term occurs
     path: Path | None = None
     # Set by build_index until saved: the ONNX question encoder (qa.encoder) and its tokenizer.json text.
     encoder_model: bytes | None = None
     tokenizer_json: str | None = None
 
-    @property
-    def corpus_dir(self) -> str:
-        return self.manifest.get("corpus_dir", "")
+
+def current_version(index_dir: str | os.PathLike) -> str:
+    """The name of the version folder CURRENT points to; OSError when there is none (or it is mid-replace)."""
+    return (Path(index_dir) / CURRENT).read_text(encoding="utf-8").strip()
+
+
+def has_index(index_dir: str | os.PathLike) -> bool:
+    """Whether the folder holds an index (a CURRENT pointer), without reading it."""
+    return (Path(index_dir) / CURRENT).is_file()
 
 
 def rebuild_hint(index_dir: Path, corpus_dir: str | None = None) -> str:
     return f"rebuild it with: qa index {corpus_dir or 'CORPUS_DIR'} --index {index_dir}"
-
-
-# ---------------------------------------------------------------- build
-
-def build_index(corpus_dir: str | os.PathLike, model: str | None = None, settings: SplitSettings | None = None,
-                embedder: Embedder | None = None, progress: bool = False) -> Index:
-    """Read, split, embed and index a corpus folder, in memory."""
-    import bm25s
-
-    started = time.perf_counter()
-    docs = load_corpus(corpus_dir)
-    embedder = embedder or Embedder(model)
-    settings = settings or SplitSettings(model_max_tokens=embedder.max_tokens)
-    splitter = Splitter(settings, model_count=embedder.count_tokens)
-    sentences: list[Sentence] = []
-    passages: list[Passage] = []
-    for doc in docs:
-        s, p = splitter.split(doc, first_row=len(sentences), first_passage=len(passages))
-        sentences += s
-        passages += p
-    if not passages:
-        raise QAError(f"no text to index in {corpus_dir}")
-    passage_vectors = embedder.encode([p.text for p in passages], progress=progress)
-    sentence_vectors = embedder.encode([s.text for s in sentences], progress=progress)
-    dense = build_vector_index(passage_vectors)  # exact up to vectors.EXACT_LIMIT passages, IVF above
-    # Lucene's idf, log(1 + (N - df + .5) / (df + .5)), stays positive on a corpus of a few dozen
-    # passages, where Robertson's classic idf goes to zero or below for common words.
-    bm25 = bm25s.BM25(method="lucene")
-    bm25.index([terms(p.text) or ["\x00"] for p in passages], show_progress=False)
-    sentence_df = Counter(t for s in sentences for t in set(terms(s.text)))
-    # Stand-in embedders (tests of the eval harness) have no export: their index has no encoder and its
-    # Retriever must be given the embedder.
-    export = getattr(embedder, "export_onnx", None)
-    encoder_model, tokenizer_json = export() if export else (None, None)
-    manifest = {
-        "format": FORMAT,
-        "qa_version": __version__,
-        "model": embedder.name,
-        "model_fingerprint": model_fingerprint(embedder.folder),
-        "dimension": int(passage_vectors.shape[1]),
-        "vectors": describe_vectors(dense),
-        "split": settings.to_dict(),
-        "bm25": {"method": "lucene", "k1": 1.5, "b": 0.75},
-        "encoder": ({"file": ENCODER_FILE, "tokenizer": TOKENIZER_FILE, "runtime": "onnxruntime",
-                     "precision": "float32", "max_tokens": embedder.max_tokens} if encoder_model else None),
-        "corpus_dir": str(Path(corpus_dir).resolve()),
-        "corpus_hash": corpus_hash(docs),
-        "corpus_meta": read_corpus_meta(corpus_dir),
-        "documents": len(docs),
-        "passages": len(passages),
-        "sentences": len(sentences),
-        "build_seconds": round(time.perf_counter() - started, 3),
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
-    return Index(manifest, {d.id: d for d in docs}, sentences, passages, dense, sentence_vectors, bm25,
-                 dict(sentence_df), encoder_model=encoder_model, tokenizer_json=tokenizer_json)
 
 
 # ---------------------------------------------------------------- save
@@ -143,7 +84,7 @@ def save_index(index: Index, index_dir: str | os.PathLike) -> Path:
 
     root = Path(index_dir)
     root.mkdir(parents=True, exist_ok=True)
-    previous = (root / CURRENT).read_text(encoding="utf-8").strip() if (root / CURRENT).is_file() else ""
+    previous = current_version(root) if has_index(root) else ""
     name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     tmp = root / f".{name}.partial"
     tmp.mkdir()
@@ -256,51 +197,3 @@ def load_index(index_dir: str | os.PathLike, verify: bool = True) -> Index:
             and dense.d == manifest.get("dimension") == sentence_vectors.shape[-1]):
         raise QAError(f"index at {root} is corrupt (row counts or dimensions disagree); {hint}")
     return Index(manifest, docs, sentences, passages, dense, sentence_vectors, bm25, sentence_df, version)
-
-
-def stale_reason(manifest: dict, corpus_dir: str | os.PathLike, model: str | None,
-                 settings: SplitSettings | None) -> str | None:
-    """Why an index no longer matches its corpus, model or settings; None when it does."""
-    from .embed import resolve_model
-
-    if Path(corpus_dir).resolve() != Path(manifest.get("corpus_dir", "")):
-        return f"it was built from {manifest.get('corpus_dir')}"
-    if corpus_hash(load_corpus(corpus_dir)) != manifest.get("corpus_hash"):
-        return "the corpus changed"
-    if model is not None and resolve_model(model)[0] != manifest.get("model"):
-        return f"it was built with model {manifest.get('model')}"
-    if settings is not None and settings.to_dict() != manifest.get("split"):
-        return "the split settings changed"
-    if manifest.get("qa_version") != __version__:
-        return f"it was built by qa {manifest.get('qa_version')}"
-    if not manifest.get("encoder"):
-        return "it has no ONNX question encoder (it was built by an older qa)"
-    return None
-
-
-def open_index(index_dir: str | os.PathLike, corpus_dir: str | os.PathLike | None = None,
-               model: str | None = None, settings: SplitSettings | None = None, quiet: bool = False) -> Index:
-    """Load an index, building it first when missing and rebuilding it when stale; says so on stderr."""
-    root = Path(index_dir)
-    try:
-        _, manifest = read_manifest(root)
-    except FileNotFoundError:
-        if corpus_dir is None:
-            raise QAError(f"no index at {root}; build one with: qa index CORPUS_DIR --index {root}") from None
-        reason, manifest = "it is missing", None
-    else:
-        source = corpus_dir if corpus_dir is not None else manifest.get("corpus_dir")
-        reason = stale_reason(manifest, source, model, settings) if source and Path(source).is_dir() else None
-        corpus_dir = source
-    if reason:
-        if not quiet:
-            print(f"qa: index {root} is being rebuilt from {corpus_dir}: {reason}", file=sys.stderr)
-        if settings is None and manifest and model is None:  # keep the split settings the index was built with
-            try:
-                settings = SplitSettings(**manifest["split"])
-            except (KeyError, TypeError):
-                settings = None
-        index = build_index(corpus_dir, model=model or (manifest or {}).get("model"), settings=settings)
-        save_index(index, root)
-        return index
-    return load_index(root)

@@ -101,7 +101,6 @@ def _gold_rows(index, by_doc, question) -> tuple[set[int], set[int]]:
 
 def candidate_examples(assistant, questions, negatives: int = NEGATIVES) -> list[Example]:
     """Positives and hard negatives for `questions` from the assistant's own retrieval and sentence ranking."""
-    from ..answer.assistant import POOL, READ
     from ..retrieve.retriever import check_query
 
     index = assistant.index
@@ -109,14 +108,15 @@ def candidate_examples(assistant, questions, negatives: int = NEGATIVES) -> list
     examples = []
     for q in questions:
         question = check_query(q.question)
-        scored = assistant.retriever.score(question, POOL)
-        pool = assistant.retriever.rank(scored, POOL, "hybrid")
-        weights = assistant._weights(question)
-        ranked = [c.rows[0] for c in assistant._rank_rows(question, scored.vector, pool, weights)[:READ]]
+        depth, read = assistant.settings.pool, assistant.settings.read
+        scored = assistant.retriever.score(question, depth)
+        pool = assistant.retriever.rank(scored, depth, "hybrid")
+        weights = assistant.facts.weights(question)
+        ranked = [c.rows[0] for c in assistant.chooser.rank_rows(question, scored.vector, pool, weights)[:read]]
         gold, touching = _gold_rows(index, by_doc, q)
         rows = [r for r in ranked if r in gold] or sorted(gold)[:1]
         rows += [r for r in ranked if r not in touching][:negatives]
-        items = assistant.reading_items(rows)
+        items = assistant.chooser.reading_items(rows)
         for row, (sentence, before, after) in zip(rows, items):
             s = index.sentences[row]
             span = None
@@ -131,7 +131,8 @@ def _index_for(evalset, embedder, folder: Path):
     """The assistant (model off) over a question file's corpus, its index built once into `folder` and reused."""
     from ..answer.assistant import Assistant
     from ..index.encoder import for_index
-    from ..index.store import build_index, load_index, save_index
+    from ..index.build import build_index
+    from ..index.store import load_index, save_index
     from ..retrieve.retriever import Retriever
 
     from ..ingest.corpus import corpus_hash, load_corpus
@@ -340,7 +341,7 @@ def held_out_signals(assistant, questions) -> list[dict]:
         hit = bool(q.answers) and bool(answer.quote) and quote_hit(answer.quote, q.answers)
         typed = ""
         if answer.quote:
-            s, e = best_span(q.question, answer.quote, assistant._weights(q.question))
+            s, e = best_span(q.question, answer.quote, assistant.facts.weights(q.question))
             typed = answer.quote[s:e]
         rows.append({"signals": signals, "label": int(hit), "answerable": bool(q.answers),
                      "model_f1": token_f1(answer.answer, q.answers) if hit else None,
@@ -354,7 +355,6 @@ CHOICE_WEIGHTS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 1000.0)
 def candidate_readings(assistant, reader, questions) -> list[dict]:
     """Per held-out answerable question, as the assistant sees it: each candidate's hand-set score, the model's
     log-odds and whether its sentence holds a gold answer."""
-    from ..answer.assistant import READ
     from ..evaluation.metrics import quote_hit
 
     out = []
@@ -364,8 +364,8 @@ def candidate_readings(assistant, reader, questions) -> list[dict]:
         question, scored, pool, weights = assistant.pool(q.question)
         if not weights:
             continue
-        ranked = assistant._rank_rows(question, scored.vector, pool, weights)[:READ]
-        readings = reader.read(question, assistant.reading_items([c.rows[0] for c in ranked]))
+        ranked = assistant.chooser.rank_rows(question, scored.vector, pool, weights)[:assistant.settings.read]
+        readings = reader.read(question, assistant.chooser.reading_items([c.rows[0] for c in ranked]))
         out.append({"score": [c.score for c in ranked], "logit": [r.logit for r in readings],
                     "right": [quote_hit(assistant.index.sentences[c.rows[0]].text, q.answers) for c in ranked]})
     return out
