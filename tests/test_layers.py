@@ -9,6 +9,11 @@ import pytest
 
 QA = Path(__file__).resolve().parent.parent / "qa"
 MAX_LINES = 300
+# Modules still over MAX_LINES, each with its size today: the check fails if one grows, and if one shrinks under
+# the limit without leaving this list (issue 12: split them).
+OVER = {"cli.py": 347, "chat/followup.py": 310, "evaluation/metrics.py": 323, "evaluation/run.py": 309}
+MAX_FUNCTION_LINES = 60
+LONG_REASON = "Long because"  # a longer function says why in its docstring, on a line starting so
 # The layers, lowest first. A module may import modules of its own package and of lower layers; the commands
 # on the top layer (serve, evaluation, train) do not import one another, and only the CLI imports them.
 LAYERS = (
@@ -161,6 +166,22 @@ def test_qa_imports_only_down_the_layers():
 @pytest.mark.parametrize("path", sorted(QA.rglob("*.py")), ids=lambda p: p.relative_to(QA).as_posix())
 def test_every_module_is_small_and_says_its_job(path):
     source = path.read_text(encoding="utf-8")
-    assert len(source.splitlines()) <= MAX_LINES, f"{path.name}: {len(source.splitlines())} lines"
+    rel, n = path.relative_to(QA).as_posix(), len(source.splitlines())
+    if rel in OVER:
+        assert MAX_LINES < n <= OVER[rel], f"{rel}: {n} lines (update OVER: {OVER[rel]})"
+    else:
+        assert n <= MAX_LINES, f"{rel}: {n} lines"
     docstring = ast.get_docstring(ast.parse(source))
     assert docstring and docstring.strip(), f"{path} has no docstring at the top"
+
+
+@pytest.mark.parametrize("path", sorted(QA.rglob("*.py")), ids=lambda p: p.relative_to(QA).as_posix())
+def test_a_long_function_says_why(path):
+    long = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
+                node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES:
+            doc = ast.get_docstring(node) or ""
+            if not any(line.strip().startswith(LONG_REASON) for line in doc.splitlines()):
+                long.append(f"{node.name} ({node.end_lineno - node.lineno + 1} lines)")
+    assert not long, f"{path.name}: over {MAX_FUNCTION_LINES} lines without a reason in the docstring: {long}"

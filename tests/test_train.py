@@ -6,7 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from qa.train.command import Example, article_of, candidate_examples, fit_calibration, split_articles, summarize_held_out
+from qa.train.calibration import fit_calibration, summarize_held_out
+from qa.train.candidates import Example, article_of, candidate_examples, split_articles
 
 
 def test_squad_contexts_belong_to_their_article():

@@ -10,7 +10,7 @@ from ..retrieve.retriever import Retriever, Scored, check_query
 from . import abstain
 from . import reader as reader_module
 from .aliases import Aliases
-from .choose import POOL, READ, AnswerSettings, Choice, Chooser  # noqa: F401  (POOL, READ, Choice: their home)
+from .choose import AnswerSettings, Choice, Chooser
 from .decide import Decision, answers, confidence, evidence
 from .facts import SentenceFacts
 from .kinds import expected_type

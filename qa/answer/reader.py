@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -69,13 +70,21 @@ def encode(tokenizer, question: str, sentence: str, before: str, after: str, max
     return Encoded(ids, types, len(head), [tuple(o) for o in s_off])
 
 
-def _best_span(start: np.ndarray, end: np.ndarray, n: int) -> tuple[int, int, float]:
-    """(first token, last token, score) maximising start[i] + end[j] over i <= j < i + MAX_ANSWER_TOKENS."""
+class TokenSpan(NamedTuple):
+    """An answer span in tokens, both ends included, and the span head's score for it."""
+
+    first: int
+    last: int
+    score: float
+
+
+def _best_span(start: np.ndarray, end: np.ndarray, n: int) -> TokenSpan:
+    """The span maximising start[i] + end[j] over i <= j < i + MAX_ANSWER_TOKENS."""
     scores = start[:n, None] + end[None, :n]
     i, j = np.indices(scores.shape)
     scores = np.where((j >= i) & (j - i < MAX_ANSWER_TOKENS), scores, -np.inf)
     flat = int(np.argmax(scores))
-    return flat // n, flat % n, float(scores.flat[flat])
+    return TokenSpan(flat // n, flat % n, float(scores.flat[flat]))
 
 
 def sha256(path: Path) -> str:

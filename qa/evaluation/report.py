@@ -124,7 +124,9 @@ def _ci(summary: dict, system: str, key: str) -> str:
 
 
 def write_report(summary: dict, rows: Sequence[dict], path: str | os.PathLike) -> list[Path]:
-    """Write the markdown report and its plots (PATH.recall.png, PATH.confidence.png); return the files written."""
+    """Write the markdown report and its plots (PATH.recall.png, PATH.confidence.png); return the files written.
+
+    Long because the report is written top to bottom, one section after another, as it reads."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     systems, data = summary["systems"], summary["dataset"]

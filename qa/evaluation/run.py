@@ -110,7 +110,10 @@ class Outcome:
 def evaluate(evalset: EvalSet, modes: Sequence[str], k: int, embedder: Embedder, assistant_factory: Callable,
              scratch: Path, per_doc: bool = False, baseline: bool = True, answer_k: int | None = None,
              progress: bool = True, ablation_factory: Callable | None = None) -> Outcome:
-    """Ask every question under every mode, the ablation and the baseline; rows sorted by (system, question)."""
+    """Ask every question under every mode, the ablation and the baseline; rows sorted by (system, question).
+
+    Long because each group of questions (the corpus, or one document with --per-doc) is indexed once and then
+    asked of every system in one loop, so that no index is built twice."""
     from tqdm import tqdm
 
     ablate = ablation_factory is not None and "hybrid" in modes

@@ -11,6 +11,7 @@ from .. import __version__
 from ..errors import QAError
 from ..ingest.corpus import corpus_hash, load_corpus, read_corpus_meta
 from ..ingest.split import SplitSettings, Splitter
+from ..records import Passage, Sentence
 from ..text.lexical import terms
 from .embed import Embedder, model_fingerprint
 from .store import ENCODER_FILE, FORMAT, TOKENIZER_FILE, Index, load_index, read_manifest, save_index

@@ -1,6 +1,6 @@
 """`qa train`: fine-tune the bundled all-MiniLM-L6-v2 into the answer model, export it to ONNX, and fit its
-calibrated confidence on whole articles held out from training. The only module besides qa.embed and qa.export
-that imports torch; `qa ask` never does.
+calibrated confidence on whole articles held out from training. With qa.index.embed and qa.index.export, the
+only code that imports torch (in qa/train/finetune.py and export.py); `qa ask` never does.
 
 Stages, each resumable from the output folder: (1) candidates: every question is asked through the project's
 own retrieval and hand-set sentence ranking, and the sentences it would read become positives (they hold a gold
@@ -10,432 +10,23 @@ and choices (precision, span source, threshold) on the held-out articles only.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import math
 import os
-import random
 import shutil
 import sys
 import tempfile
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import QAError
+from .calibration import (CAL_FEATURES, HEURISTIC_FEATURES, candidate_readings, choose_weight, fit_calibration,
+                          held_out_signals, summarize_held_out)
+from .candidates import Example, article_of, candidate_examples, held_out, index_for, split_articles
+from .export import MAX_MODEL_BYTES, export, quantize, write_model_folder
+from .finetune import LAYERS, MAX_QUESTION_TOKENS, MAX_TOKENS, fine_tune
 
-SEED = 20250601
-LAYERS = 4  # of MiniLM's 6: a cross-encoder reads 8 sentences a question, so depth is latency (see MODEL_CARD)
-MAX_TOKENS = 96
-MAX_QUESTION_TOKENS = 32
-HEAD_LR = 2e-3
-NEGATIVES = 3  # hardest wrong candidates kept per question
-CHECKPOINT_EVERY = 50
-MAX_MODEL_BYTES = 25 * 1024 * 1024  # what the package may carry for the answer model
-# The signals the calibrated confidence is fitted on when the model is on; each is computed by qa.assistant.
-CAL_FEATURES = ("reader_logit", "reader_margin", "coverage", "type_match", "passage_rank", "sentence_cosine",
-                "missing_specifics")
-# Without the model (the ablation): the hand-set signals alone, refitted on the same held-out articles.
-HEURISTIC_FEATURES = ("sentence_cosine", "passage_cosine", "coverage", "context_coverage", "unknown_terms",
-                      "type_match", "missing_specifics", "key_coverage", "answer_support", "rarest_in_quote")
-
-
-@dataclass(frozen=True)
-class Example:
-    """One (question, candidate sentence in context) pair with its label and, for a positive, the answer span."""
-
-    article: str
-    question: str
-    sentence: str
-    before: str
-    after: str
-    label: int
-    span: tuple[int, int] | None  # gold answer's offsets inside `sentence`
-
-
-def article_of(doc: str) -> str:
-    """The article a document belongs to: SQuAD contexts are written as NNNN-Title-PPP.txt (one per paragraph)."""
-    stem = doc.rsplit(".", 1)[0]
-    head, _, tail = stem.rpartition("-")
-    return head if head and tail.isdigit() else stem
-
-
-def held_out(question, held_articles: set[str], share: float) -> bool:
-    """Whether a question is on the calibration side: its article is held out, or (one-document sets) its id
-    falls in the held-out share."""
-    if held_articles:
-        return article_of(question.doc or "") in held_articles
-    return int(hashlib.sha256(f"{SEED}:{question.id}".encode()).hexdigest(), 16) % 1000 < share * 1000
-
-
-def split_articles(articles: list[str], share: float, seed: int = SEED) -> tuple[set[str], set[str]]:
-    """(training articles, held-out articles): a seeded, order-independent draw of whole articles."""
-    ranked = sorted(articles, key=lambda a: hashlib.sha256(f"{seed}:{a}".encode()).hexdigest())
-    n_out = max(1, round(share * len(ranked))) if len(ranked) > 1 else 0
-    return set(ranked[n_out:]), set(ranked[:n_out])
-
-
-# ---------------------------------------------------------------- stage 1: candidates
-
-def _rows_by_doc(index) -> dict[str, list[int]]:
-    by_doc: dict[str, list[int]] = {}
-    for row, s in enumerate(index.sentences):
-        by_doc.setdefault(s.doc, []).append(row)
-    return by_doc
-
-
-def _gold_rows(index, by_doc, question) -> tuple[set[int], set[int]]:
-    """(sentence rows that hold a gold answer span whole, rows that touch one)."""
-    whole, touching = set(), set()
-    for span in question.answer_spans:
-        for row in by_doc.get(span.doc, []):
-            s = index.sentences[row]
-            if s.start < span.end and span.start < s.end:
-                touching.add(row)
-                if s.start <= span.start and span.end <= s.end:
-                    whole.add(row)
-    return whole, touching
-
-
-def candidate_examples(assistant, questions, negatives: int = NEGATIVES) -> list[Example]:
-    """Positives and hard negatives for `questions` from the assistant's own retrieval and sentence ranking."""
-    from ..retrieve.retriever import check_query
-
-    index = assistant.index
-    by_doc = _rows_by_doc(index)
-    examples = []
-    for q in questions:
-        question = check_query(q.question)
-        depth, read = assistant.settings.pool, assistant.settings.read
-        scored = assistant.retriever.score(question, depth)
-        pool = assistant.retriever.rank(scored, depth, "hybrid")
-        weights = assistant.facts.weights(question)
-        ranked = [c.rows[0] for c in assistant.chooser.rank_rows(question, scored.vector, pool, weights)[:read]]
-        gold, touching = _gold_rows(index, by_doc, q)
-        rows = [r for r in ranked if r in gold] or sorted(gold)[:1]
-        rows += [r for r in ranked if r not in touching][:negatives]
-        items = assistant.chooser.reading_items(rows)
-        for row, (sentence, before, after) in zip(rows, items):
-            s = index.sentences[row]
-            span = None
-            if row in gold:
-                inside = [g for g in q.answer_spans if g.doc == s.doc and s.start <= g.start and g.end <= s.end]
-                span = (inside[0].start - s.start, inside[0].end - s.start)
-            examples.append(Example(article_of(s.doc), question, sentence, before, after, int(row in gold), span))
-    return examples
-
-
-def _index_for(evalset, embedder, folder: Path):
-    """The assistant (model off) over a question file's corpus, its index built once into `folder` and reused."""
-    from ..answer.assistant import Assistant
-    from ..index.encoder import for_index
-    from ..index.build import build_index
-    from ..index.store import load_index, save_index
-    from ..retrieve.retriever import Retriever
-
-    from ..ingest.corpus import corpus_hash, load_corpus
-
-    try:
-        index = load_index(folder)
-        if index.manifest.get("corpus_hash") != corpus_hash(load_corpus(evalset.corpus_dir)):
-            raise QAError("the saved index is of another corpus")
-    except QAError:
-        save_index(build_index(evalset.corpus_dir, embedder=embedder, progress=False), folder)
-        index = load_index(folder)
-    return Assistant(Retriever(index, embedder=for_index(index)), reader=None)
-
-
-# ---------------------------------------------------------------- stage 2: fine-tuning
-
-def _tensors(tokenizer, batch: list[Example]):
-    import torch
-
-    from ..answer.reader import encode
-
-    encoded = [encode(tokenizer, e.question, e.sentence, e.before, e.after, MAX_TOKENS, MAX_QUESTION_TOKENS)
-               for e in batch]
-    width = max(len(e.ids) for e in encoded)
-    ids = torch.zeros((len(batch), width), dtype=torch.long)
-    types, mask = torch.zeros_like(ids), torch.zeros_like(ids)
-    seg = torch.zeros((len(batch), width), dtype=torch.bool)  # where a span may start or end: the sentence
-    starts, ends = torch.full((len(batch),), -100), torch.full((len(batch),), -100)
-    for row, (e, x) in enumerate(zip(encoded, batch)):
-        n = len(e.ids)
-        ids[row, :n], types[row, :n], mask[row, :n] = torch.tensor(e.ids), torch.tensor(e.types), 1
-        seg[row, e.first:e.first + len(e.offsets)] = True
-        if x.span is not None:
-            tok = [i for i, (a, b) in enumerate(e.offsets) if b > x.span[0] and a < x.span[1]]
-            if tok:
-                starts[row], ends[row] = e.first + tok[0], e.first + tok[-1]
-    labels = torch.tensor([float(x.label) for x in batch])
-    return ids, mask, types, seg, labels, starts, ends
-
-
-def _model(layers: int):
-    import torch
-    from transformers import AutoModel
-
-    from ..index.embed import resolve_model
-
-    _, folder = resolve_model(None)
-
-    class AnswerModel(torch.nn.Module):
-        """MiniLM's first `layers` layers, a verdict on [CLS] and start/end logits on every token."""
-
-        def __init__(self):
-            super().__init__()
-            self.bert = AutoModel.from_pretrained(str(folder))
-            self.bert.encoder.layer = self.bert.encoder.layer[:layers]
-            self.bert.config.num_hidden_layers = layers
-            hidden = self.bert.config.hidden_size
-            self.verdict = torch.nn.Linear(hidden, 1)
-            self.span = torch.nn.Linear(hidden, 2)
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            h = self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                          token_type_ids=token_type_ids).last_hidden_state
-            start, end = self.span(h).unbind(-1)
-            # the verdict reads the mean of the tokens, as MiniLM was trained to be read: its [CLS] output barely
-            # varies between inputs (a [CLS] head stayed at logits +-0.004 and AUC 0.51 after 200 steps; the mean
-            # reached 0.62 in the same steps)
-            mask = attention_mask.unsqueeze(-1).to(h.dtype)
-            pooled = (h * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-            return self.verdict(pooled).squeeze(-1), start, end
-
-    return AnswerModel(), folder
-
-
-def fine_tune(examples: list[Example], out: Path, epochs: int, batch_size: int, lr: float, layers: int,
-              seed: int = SEED, threads: int | None = None):
-    """Train the answer model on `examples` in a fixed order, checkpointing to out/checkpoint.pt; returns it."""
-    import torch
-    from tokenizers import Tokenizer
-    from tqdm import tqdm
-
-    torch.manual_seed(seed)
-    random.seed(seed)
-    np.random.seed(seed)
-    if threads:
-        torch.set_num_threads(threads)
-    model, folder = _model(layers)
-    model.bert.embeddings.word_embeddings.weight.requires_grad_(False)  # 30k x 384: most of the weights, little gain
-    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-    order = []
-    for epoch in range(epochs):  # the whole schedule is fixed up front, so a resumed run sees the same batches
-        perm = np.random.RandomState(seed + epoch).permutation(len(examples)).tolist()
-        order += [perm[i:i + batch_size] for i in range(0, len(perm), batch_size)]
-    params = [p for p in model.parameters() if p.requires_grad]
-    heads = {id(p) for p in (*model.verdict.parameters(), *model.span.parameters())}
-    # the new heads start from nothing and learn at HEAD_LR; the pretrained body moves gently at `lr`
-    optimizer = torch.optim.AdamW([{"params": [p for p in params if id(p) not in heads], "lr": lr},
-                                   {"params": [p for p in params if id(p) in heads], "lr": HEAD_LR}],
-                                  weight_decay=0.01)
-    warmup = max(1, len(order) // 16)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (len(order) - step) / (len(order) - warmup))))
-    checkpoint, step = out / "checkpoint.pt", 0
-    if checkpoint.is_file():
-        state = torch.load(checkpoint, weights_only=False)
-        if state.get("steps") == len(order) and state.get("examples") == len(examples):
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            schedule.load_state_dict(state["schedule"])
-            step = state["step"]
-            torch.set_rng_state(state["rng"])
-            print(f"qa train: resuming at step {step} of {len(order)}", file=sys.stderr)
-    positives = sum(e.label for e in examples)
-    bce = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor((len(examples) - positives) / max(positives, 1)))
-    ce = torch.nn.CrossEntropyLoss(ignore_index=-100)
-    model.train()
-    bar = tqdm(total=len(order), initial=step, desc="qa train", unit="batch", file=sys.stderr)
-    started = time.perf_counter()
-    while step < len(order):
-        batch = [examples[i] for i in order[step]]
-        ids, mask, types, seg, labels, starts, ends = _tensors(tokenizer, batch)
-        logit, start_logits, end_logits = model(ids, mask, types)
-        start_logits = start_logits.masked_fill(~seg, -1e4)
-        end_logits = end_logits.masked_fill(~seg, -1e4)
-        loss = bce(logit, labels)
-        if (starts >= 0).any():
-            loss = loss + 0.5 * (ce(start_logits, starts) + ce(end_logits, ends))
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        optimizer.step()
-        schedule.step()
-        step += 1
-        bar.update()
-        bar.set_postfix(loss=f"{loss.item():.3f}")
-        if step == 5:
-            per = (time.perf_counter() - started) / 5
-            print(f"\nqa train: about {per * (len(order) - step) / 60:.0f} min left "
-                  f"({len(order)} batches of {batch_size}, {per:.2f} s each)", file=sys.stderr)
-        if step % CHECKPOINT_EVERY == 0 or step == len(order):
-            tmp = checkpoint.with_suffix(".tmp")
-            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                        "schedule": schedule.state_dict(), "step": step, "steps": len(order),
-                        "examples": len(examples), "rng": torch.get_rng_state()}, tmp)
-            os.replace(tmp, checkpoint)
-    bar.close()
-    model.eval()
-    return model, folder
-
-
-# ---------------------------------------------------------------- stage 3: export
-
-def export(model, path: Path) -> None:
-    import io
-    import warnings
-
-    import torch
-
-    ids = torch.tensor([[101, 2054, 2003, 102, 7592, 102, 102], [101, 2054, 102, 7592, 102, 0, 0]])
-    mask = (ids != 0).long()
-    types = torch.tensor([[0, 0, 0, 0, 1, 1, 1], [0, 0, 0, 1, 1, 0, 0]])
-    names = ("input_ids", "attention_mask", "token_type_ids")
-    axes = {n: {0: "batch", 1: "tokens"} for n in names}
-    axes |= {"answer_logit": {0: "batch"}, "start_logits": {0: "batch", 1: "tokens"},
-             "end_logits": {0: "batch", 1: "tokens"}}
-    buffer = io.BytesIO()
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(model, (ids, mask, types), buffer, dynamo=False, input_names=list(names),
-                          output_names=["answer_logit", "start_logits", "end_logits"], dynamic_axes=axes,
-                          opset_version=17, do_constant_folding=True)
-    path.write_bytes(buffer.getvalue())
-
-
-def quantize(source: Path, target: Path) -> None:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    # per channel: one scale per output column kept the model-alone pick of the right sentence at 0.44 on held-out
-    # articles, against 0.41 with one scale per tensor (float32: 0.53)
-    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True)
-
-
-def write_model_folder(folder: Path, onnx_file: Path, tokenizer_src: Path, config: dict) -> None:
-    from ..answer.reader import CONFIG_FILE, sha256
-
-    folder.mkdir(parents=True, exist_ok=True)
-    if onnx_file.parent != folder or onnx_file.name != "answer.onnx":
-        shutil.copyfile(onnx_file, folder / "answer.onnx")
-    shutil.copyfile(tokenizer_src, folder / "tokenizer.json")
-    config = dict(config, file="answer.onnx", tokenizer="tokenizer.json", sha256=sha256(folder / "answer.onnx"))
-    (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-
-
-# ---------------------------------------------------------------- stage 4: calibration
-
-def held_out_signals(assistant, questions) -> list[dict]:
-    """For each held-out question: the signals, the shown quote, the typed and the model span, the label."""
-    from ..evaluation.metrics import quote_hit, token_f1
-    from ..answer.spans import best_span
-
-    rows = []
-    for q in questions:
-        signals, answer = assistant.signals(q.question)
-        hit = bool(q.answers) and bool(answer.quote) and quote_hit(answer.quote, q.answers)
-        typed = ""
-        if answer.quote:
-            s, e = best_span(q.question, answer.quote, assistant.facts.weights(q.question))
-            typed = answer.quote[s:e]
-        rows.append({"signals": signals, "label": int(hit), "answerable": bool(q.answers),
-                     "model_f1": token_f1(answer.answer, q.answers) if hit else None,
-                     "typed_f1": token_f1(typed, q.answers) if hit else None})
-    return rows
-
-
-CHOICE_WEIGHTS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 1000.0)
-
-
-def candidate_readings(assistant, reader, questions) -> list[dict]:
-    """Per held-out answerable question, as the assistant sees it: each candidate's hand-set score, the model's
-    log-odds and whether its sentence holds a gold answer."""
-    from ..evaluation.metrics import quote_hit
-
-    out = []
-    for q in questions:
-        if not q.answers:
-            continue
-        question, scored, pool, weights = assistant.pool(q.question)
-        if not weights:
-            continue
-        ranked = assistant.chooser.rank_rows(question, scored.vector, pool, weights)[:assistant.settings.read]
-        readings = reader.read(question, assistant.chooser.reading_items([c.rows[0] for c in ranked]))
-        out.append({"score": [c.score for c in ranked], "logit": [r.logit for r in readings],
-                    "right": [quote_hit(assistant.index.sentences[c.rows[0]].text, q.answers) for c in ranked]})
-    return out
-
-
-def choose_weight(readings: list[dict]) -> tuple[float, dict]:
-    """The weight of the model's log-odds beside the hand-set score that picks a right sentence most often."""
-    def hits(w):
-        return sum(r["right"][max(range(len(r["score"])), key=lambda i: (r["score"][i] + w * r["logit"][i], -i))]
-                   for r in readings if r["score"])
-    table = {w: hits(w) / max(len(readings), 1) for w in CHOICE_WEIGHTS}
-    best = max(CHOICE_WEIGHTS, key=lambda w: (table[w], -w))
-    return best, {str(w): round(v, 4) for w, v in table.items()}
-
-
-def fit_calibration(rows: list[dict], features: tuple[str, ...], max_false_abstain: float) -> dict:
-    """A logistic model of P(the shown quote answers), fitted unweighted so that it keeps the held-out base rate,
-    and the threshold that maximises abstention F1 with false abstains (answerable questions refused) capped."""
-    from ..answer import abstain
-
-    x = np.array([[r["signals"].get(f, 0.0) for f in features] for r in rows], dtype=float)
-    y = np.array([r["label"] for r in rows], dtype=float)
-    mu, sd = x.mean(0), x.std(0) + 1e-9
-    w, b = abstain.fit((x - mu) / sd, y, balanced=False)
-    weights = w / sd
-    bias = b - float((w * mu / sd).sum())
-    p = 1 / (1 + np.exp(-(x @ weights + bias)))
-    answerable = np.array([r["answerable"] for r in rows])
-    best = (-1.0, 0.5)
-    for cut in np.unique(np.round(p, 4)):
-        abstained = p < cut
-        false = (abstained & answerable).sum() / max(answerable.sum(), 1)
-        if false > max_false_abstain:
-            continue
-        tp = (abstained & ~answerable).sum()
-        prec, rec = tp / max(abstained.sum(), 1), tp / max((~answerable).sum(), 1)
-        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-        if f1 > best[0]:
-            best = (f1, float(cut))
-    return {"features": list(features), "weights": [round(float(v), 6) for v in weights],
-            "bias": round(float(bias), 6), "threshold": round(best[1], 6)}
-
-
-def summarize_held_out(rows: list[dict], model: dict) -> dict:
-    """Figures of a calibration on the held-out rows: out of sample for the model, in sample for the calibration
-    fitted on these same rows (the model card says so; qa eval's sets are the real test)."""
-    from ..answer import abstain
-    from ..evaluation.metrics import expected_calibration_error
-
-    p = np.array([abstain.confidence(r["signals"], model) for r in rows])
-    y = np.array([r["label"] for r in rows])
-    answerable = np.array([r["answerable"] for r in rows])
-    abstained = p < model["threshold"]
-    tp = (abstained & ~answerable).sum()
-    prec, rec = tp / max(abstained.sum(), 1), tp / max((~answerable).sum(), 1)
-    order = np.argsort(-p)
-    ranks = np.empty(len(p))
-    ranks[order] = np.arange(len(p))
-    pos, neg = y == 1, y == 0
-    auc = (float((ranks[neg][None, :] > ranks[pos][:, None]).mean()) if pos.any() and neg.any() else None)
-    return {"questions": len(rows), "answerable": int(answerable.sum()),
-            "quote_hit_answerable": round(float(y[answerable].mean()), 4) if answerable.any() else None,
-            "abstention_f1": round(float(2 * prec * rec / (prec + rec)) if prec + rec else 0.0, 4),
-            "false_abstain": round(float((abstained & answerable).sum() / max(answerable.sum(), 1)), 4),
-            "auc": None if auc is None else round(auc, 4),
-            "ece": round(expected_calibration_error([{"confidence": float(c), "answerable": bool(t), "quote_hit": t}
-                                                     for c, t in zip(p, y)]), 4)}
-
-
-# ---------------------------------------------------------------- command
 
 def cli_train(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="qa train", description="Fine-tune the bundled MiniLM into the answer model "
@@ -465,6 +56,10 @@ def cli_train(argv: list[str] | None = None) -> int:
 
 
 def train(args) -> int:
+    """Run the four stages into args.out, resuming where a stage's output is already there; returns the status.
+
+    Long because it threads the stages' outputs (question sets, examples, model, readings, fits) through one
+    report, in the order qa train's log and report.json give them."""
     from ..index.embed import Embedder
     from ..evaluation.datasets import load_eval_set, squad_titles
     from ..answer import abstain
@@ -494,7 +89,7 @@ def train(args) -> int:
         examples = []
         for path, evalset, train_articles, _ in sets:
             print(f"qa train: indexing {path} and gathering candidates", file=sys.stderr)
-            assistants[path] = _index_for(evalset, embedder, out / f"index-{len(assistants):02d}")
+            assistants[path] = index_for(evalset, embedder, out / f"index-{len(assistants):02d}")
             qs = [q for q in evalset.questions if not held_out(q, held_articles, args.held_out)]
             examples += candidate_examples(assistants[path], qs)
         tmp = examples_file.with_suffix(".tmp")
@@ -511,7 +106,7 @@ def train(args) -> int:
     held = []
     for path, evalset, _, held_articles in sets:
         if path not in assistants:
-            assistants[path] = _index_for(evalset, embedder, out / f"index-{len(assistants):02d}")
+            assistants[path] = index_for(evalset, embedder, out / f"index-{len(assistants):02d}")
         held.append((assistants[path], [q for q in evalset.questions if held_out(q, held_articles, args.held_out)]))
     report = {"command": "qa train " + " ".join(argv_of(args)), "pairs": len(examples),
               "held_out_articles": sorted(a for s in sets for a in s[3]),
