@@ -1,0 +1,1 @@
+"""Reading documents: a corpus folder, its files' formats, and the split into sentences and passages."""
