@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
 
+from qa import train
 from qa.train import Example, article_of, candidate_examples, fit_calibration, split_articles, summarize_held_out
 
 
@@ -87,3 +89,30 @@ def test_qa_train_help_lists_its_options(capsys):
     out = capsys.readouterr().out
     for option in ("--skip-titles-of", "--held-out", "--epochs", "--layers", "--ship", "--out"):
         assert option in out
+
+
+def _example(question: str, label: int):
+    return train.Example("a", question, "s", "", "", label, (0, 1) if label else None)
+
+
+def test_a_listwise_batch_holds_whole_questions_in_a_fixed_order():
+    examples = [_example(q, int(k == 0)) for q in ("q1", "q2", "q3", "q4", "q5") for k in range(3)]
+    order = train.batch_order(examples, epochs=2, batch_size=32, loss="listwise", seed=7)
+    assert order == train.batch_order(examples, epochs=2, batch_size=32, loss="listwise", seed=7)
+    for batch in order:
+        questions = {examples[i].question for i in batch}
+        assert sorted(batch) == sorted(i for i, e in enumerate(examples) if e.question in questions)
+    assert sum(len(b) for b in order) == 2 * len(examples)
+
+
+def test_the_listwise_loss_rewards_the_gold_sentence_and_none_for_an_unanswerable_question():
+    import torch
+
+    logits = torch.tensor([2.0, -1.0, 0.5, -3.0])
+    labels = torch.tensor([1.0, 0.0, 0.0, 0.0])
+    answerable = train.listwise_loss(logits, labels, [[0, 1]])
+    assert math.isclose(answerable.item(), math.log(1 + math.exp(2) + math.exp(-1)) - 2, rel_tol=1e-5)
+    unanswerable = train.listwise_loss(logits, labels, [[2, 3]])
+    assert math.isclose(unanswerable.item(), math.log(1 + math.exp(0.5) + math.exp(-3)), rel_tol=1e-5)
+    both = train.listwise_loss(logits, labels, [[0, 1], [2, 3]])
+    assert math.isclose(both.item(), (answerable.item() + unanswerable.item()) / 2, rel_tol=1e-5)
