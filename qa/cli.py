@@ -113,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "index yet)")
         p.add_argument("-k", type=_positive, default=5, metavar="K", help="passages to show (default: 5)")
         p.add_argument("--mode", choices=MODES, default="hybrid",
-                       help="retrieval: dense + BM25 fused by reciprocal rank (default), or one of them alone")
+                       help="retrieval: dense + BM25 fused by a z-score mix (hybrid, the default), "
+                            "or one of them alone")
         p.add_argument("--json", action="store_true",
                        help="print JSON on one line instead of text"
                             + (" (Answer.to_dict())" if name == "ask" else " (a list of hits)"))
