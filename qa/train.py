@@ -280,7 +280,9 @@ def fine_tune(examples: list[Example], out: Path, epochs: int, batch_size: int, 
         state = torch.load(checkpoint, weights_only=False)
         if (state.get("steps") == len(order) and state.get("examples") == len(examples)
                 and state.get("loss", "pointwise") == loss):
-            model.load_state_dict(state["model"])
+            weights = state["model"]
+            weights.setdefault("no_answer", torch.zeros(()))  # a checkpoint from before the no-answer logit
+            model.load_state_dict(weights)
             optimizer.load_state_dict(state["optimizer"])
             schedule.load_state_dict(state["schedule"])
             step = state["step"]
@@ -377,7 +379,7 @@ def write_model_folder(folder: Path, onnx_file: Path, tokenizer_src: Path, confi
 def held_out_signals(assistant, questions) -> list[dict]:
     """For each held-out question: the signals, the shown quote, the typed and the model span, the label."""
     from .evaluation.metrics import quote_hit, token_f1
-    from .spans import best_span
+    from .spans import best_span, expected_type
 
     rows = []
     for q in questions:
@@ -388,6 +390,7 @@ def held_out_signals(assistant, questions) -> list[dict]:
             s, e = best_span(q.question, answer.quote, assistant._weights(q.question))
             typed = answer.quote[s:e]
         rows.append({"signals": signals, "label": int(hit), "answerable": bool(q.answers),
+                     "kind": expected_type(q.question),
                      "model_f1": token_f1(answer.answer, q.answers) if hit else None,
                      "typed_f1": token_f1(typed, q.answers) if hit else None})
     return rows
@@ -424,6 +427,24 @@ def choose_weight(readings: list[dict]) -> tuple[float, dict]:
     table = {w: hits(w) / max(len(readings), 1) for w in CHOICE_WEIGHTS}
     best = max(CHOICE_WEIGHTS, key=lambda w: (table[w], -w))
     return best, {str(w): round(v, 4) for w, v in table.items()}
+
+
+MIN_KIND_ROWS = 20  # right quotes of one answer type needed before that type gets a span source of its own
+
+
+def choose_span_sources(rows: list[dict]) -> dict[str, str]:
+    """The short answer's source, "model" or "typed", for each expected answer type with enough held-out right
+    quotes, and a default for the rest: whichever gives the higher mean token F1 against the gold answers."""
+    def better(hits):
+        return "model" if np.mean([r["model_f1"] for r in hits]) > np.mean([r["typed_f1"] for r in hits]) else "typed"
+
+    hits = [r for r in rows if r["model_f1"] is not None]
+    sources = {"default": better(hits) if hits else "typed"}
+    for kind in sorted({r["kind"] for r in hits}):
+        of_kind = [r for r in hits if r["kind"] == kind]
+        if len(of_kind) >= MIN_KIND_ROWS and better(of_kind) != sources["default"]:
+            sources[kind] = better(of_kind)
+    return sources
 
 
 def fit_calibration(rows: list[dict], features: tuple[str, ...], max_false_abstain: float) -> dict:
@@ -584,12 +605,16 @@ def train(args) -> int:
             continue
         rows = []
         for assistant, qs in held:
-            assistant.reader, assistant.span_source, assistant.choice_weight = reader, "model", weight
+            assistant.reader, assistant.span_source, assistant.choice_weight = reader, {"default": "model"}, weight
             rows += held_out_signals(assistant, qs)
         calibration = fit_calibration(rows, CAL_FEATURES, args.max_false_abstain)
         hits = [r for r in rows if r["model_f1"] is not None]
+        sources = choose_span_sources(rows)
+        chosen = [r["model_f1"] if sources.get(r["kind"], sources["default"]) == "model" else r["typed_f1"]
+                  for r in hits]
         spans = {"model": float(np.mean([r["model_f1"] for r in hits])) if hits else 0.0,
-                 "typed": float(np.mean([r["typed_f1"] for r in hits])) if hits else 0.0}
+                 "typed": float(np.mean([r["typed_f1"] for r in hits])) if hits else 0.0,
+                 "by_type": float(np.mean(chosen)) if hits else 0.0, "sources": sources}
         results[precision] = {"rows": rows, "calibration": calibration, "spans": spans, "choice_weight": weight,
                               "choice_by_weight": by_weight,
                               "figures": summarize_held_out(rows, calibration)}
@@ -601,10 +626,10 @@ def train(args) -> int:
                                        (int8["quote_hit_answerable"] or 0) >=
                                        (fp32["quote_hit_answerable"] or 0) - 0.01) else "fp32"
     chosen = results[precision]
-    span = max(chosen["spans"], key=chosen["spans"].get)
+    span = chosen["spans"]["sources"]
     heuristic_rows = []
     for assistant, qs in held:
-        assistant.reader, assistant.span_source, assistant.choice_weight = None, "typed", 0.0
+        assistant.reader, assistant.span_source, assistant.choice_weight = None, {"default": "typed"}, 0.0
         heuristic_rows += held_out_signals(assistant, qs)
     heuristic = fit_calibration(heuristic_rows, HEURISTIC_FEATURES, args.max_false_abstain)
     report |= {"precision": precision, "span": span, "choice_weight": chosen["choice_weight"],

@@ -116,3 +116,12 @@ def test_the_listwise_loss_rewards_the_gold_sentence_and_none_for_an_unanswerabl
     assert math.isclose(unanswerable.item(), math.log(1 + math.exp(0.5) + math.exp(-3)), rel_tol=1e-5)
     both = train.listwise_loss(logits, labels, [[0, 1], [2, 3]])
     assert math.isclose(both.item(), (answerable.item() + unanswerable.item()) / 2, rel_tol=1e-5)
+
+
+def test_each_answer_type_with_enough_held_out_quotes_takes_the_span_source_that_scored_better():
+    rows = ([{"kind": "count", "model_f1": 0.2, "typed_f1": 0.9}] * train.MIN_KIND_ROWS
+            + [{"kind": "clause", "model_f1": 0.8, "typed_f1": 0.3}] * (5 * train.MIN_KIND_ROWS)
+            + [{"kind": "year", "model_f1": 0.1, "typed_f1": 1.0}] * (train.MIN_KIND_ROWS - 1)
+            + [{"kind": "name", "model_f1": None, "typed_f1": None}] * 50)
+    assert train.choose_span_sources(rows) == {"default": "model", "count": "typed"}
+    assert train.choose_span_sources([]) == {"default": "typed"}
