@@ -68,13 +68,49 @@ def test_help_and_version_in_process(capsys):
     assert status == 0 and out.strip() == "qa 0.1.0"
 
 
-def test_every_command_has_help_and_is_in_the_readme():
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
+def cli_reference_sections() -> dict[str, str]:
+    """docs/cli.md cut at its `## ` headings: the text under each heading, keyed by the heading."""
+    text = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
+    parts = re.split(r"^## (.+)$", text, flags=re.M)
+    return {heading.strip(): body for heading, body in zip(parts[1::2], parts[2::2])}
+
+
+def options_of(name: str) -> set[str]:
+    """Every option string of `qa NAME`, read from its own --help (eval and train parse their own options)."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    done = subprocess.run([sys.executable, "-m", "qa", name, "--help"], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    usage = done.stdout.split("\n\n", 1)[0]  # the usage block names every option once
+    return set(re.findall(r"(?<![\w-])(--?[A-Za-z][\w-]*)", usage)) - {"-h", "--help"}
+
+
+def documented(option: str, text: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", text) is not None
+
+
+def test_every_command_and_option_has_help_and_is_documented():
+    docs = "\n".join(p.read_text(encoding="utf-8") for p in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))])
+    sections = cli_reference_sections()
     commands = next(a for a in build_parser()._actions if a.dest == "command")
-    for name, parser in commands.choices.items():
+    assert set(commands.choices) == {"index", "search", "ask", "serve", "eval", "train"}
+    for name in commands.choices:
         helps = [a.help for a in commands._choices_actions if a.dest == name]
         assert helps and helps[0], f"qa {name} has no help text"
-        assert f"qa {name}" in readme, f"qa {name} is not in the README"
+        assert f"qa {name}" in docs, f"qa {name} is not in README.md or docs/"
+        section = sections.get(f"`qa {name}`")
+        assert section is not None, f"docs/cli.md has no section '## `qa {name}`'"
+        options = options_of(name)
+        assert options, f"no options found in qa {name} --help"
+        missing = sorted(o for o in options if not documented(o, section))
+        assert not missing, f"qa {name}: {', '.join(missing)} not documented under its heading in docs/cli.md"
+
+
+def test_the_option_check_fails_on_an_undocumented_option():
+    section = cli_reference_sections()["`qa ask`"]
+    assert documented("--answer-model", section) and documented("-k", section)
+    assert not documented("--answer-model", section.replace("--answer-model", "--model-answer"))
+    assert not documented("-k", "--k K and k-fold")
 
 
 # ---------------------------------------------------------------- ask

@@ -1,5 +1,6 @@
 """eval/load.py, short: `qa serve` on loopback under 8 concurrent clients for 5 s of /api/ask and chat requests,
-every response equal to the single-threaded one, figures written. (The 32-client, 60-second run is in the README.)"""
+every response equal to the single-threaded one, figures written. (The 32-client, 60-second run is in
+docs/reliability.md.)"""
 from __future__ import annotations
 
 import json

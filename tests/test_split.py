@@ -21,6 +21,9 @@ def split(text: str, name: str = "doc.txt", settings: SplitSettings = SplitSetti
     return sentences, passages
 
 
+MARKUP = set("#=-*_>|:+")
+
+
 def check_invariants(doc, sentences, passages, settings, model_count=None):
     text = doc.text
     for s in sentences:
@@ -44,12 +47,13 @@ def check_invariants(doc, sentences, passages, settings, model_count=None):
         owner = passages[s.passage]
         assert owner.first_sentence <= row <= owner.last_sentence
         assert owner.heading == s.heading
-    # every visible character of the body is in some sentence; only Markdown heading marks may be left out
+    # every visible character of the body is in some sentence; in Markdown only markup may be left out: heading
+    # marks and setext underlines, thematic breaks, quote markers, table delimiter rows, empty list items
     covered = bytearray(len(text))
     for s in sentences:
         covered[s.start:s.end] = b"\1" * (s.end - s.start)
     left_out = {ch for i, ch in enumerate(text[doc.body_start:], doc.body_start) if not ch.isspace() and not covered[i]}
-    assert left_out <= ({"#"} if doc.id.endswith(".md") else set()), f"characters in no sentence: {left_out}"
+    assert left_out <= (MARKUP if doc.id.endswith(".md") else set()), f"characters in no sentence: {left_out}"
 
 
 # ---------------------------------------------------------------- property-based
@@ -69,13 +73,30 @@ paragraph = st.builds(lambda parts, seps: "".join(p + s for p, s in zip(parts, s
 heading = st.builds(lambda level, words: "#" * level + " " + " ".join(words),
                     st.integers(1, 4), st.lists(st.sampled_from(WORDS), min_size=1, max_size=6))
 list_block = st.builds(lambda items: "\n".join("- " + i for i in items), st.lists(sentence, min_size=1, max_size=4))
+# Markdown's other blocks; each is plain text in a .txt document
+words = st.builds(" ".join, st.lists(st.sampled_from(WORDS), min_size=1, max_size=6))
+closed_heading = st.builds(lambda head, hashes: f"{head} {'#' * hashes}", heading, st.integers(1, 3))
+setext = st.builds(lambda title, mark, n: f"{title}\n{mark * n}", words, st.sampled_from("=-"), st.integers(1, 5))
+heading_then_text = st.builds(lambda head, nl, text: head + nl + text, st.one_of(heading, closed_heading),
+                              st.sampled_from(["\n", "\r\n"]), paragraph)
+code = st.lists(st.one_of(sentence, heading), min_size=1, max_size=3)
+fenced = st.builds(lambda lines: "```\n" + "\n".join(lines) + "\n```", code)
+indented = st.builds(lambda lines: "\n".join("    " + line for line in lines), code)
+ordered = st.builds(lambda items: "\n".join(f"{n}. {i}" for n, i in enumerate(items, 1)),
+                    st.lists(sentence, min_size=1, max_size=4))
+table = st.builds(lambda rows: "\n".join(["| " + " | ".join(rows[0]) + " |", "|---|---|"]
+                                         + ["| " + " | ".join(row) + " |" for row in rows[1:]]),
+                  st.lists(st.tuples(sentence, sentence), min_size=1, max_size=4))
+quote = st.builds(lambda lines: "\n".join("> " + line for line in lines), st.lists(sentence, min_size=1, max_size=3))
 front = st.one_of(st.just(""), st.builds(lambda t: f"---\ntitle: {t}\ndate: 2025-06-16\n---\n", sentence))
 budgets = st.builds(SplitSettings, max_tokens=st.integers(8, 96), overlap=st.integers(0, 3))
 
 
 @st.composite
 def documents(draw):
-    blocks = draw(st.lists(st.one_of(paragraph, paragraph, heading, list_block), min_size=1, max_size=10))
+    blocks = draw(st.lists(st.one_of(paragraph, paragraph, heading, list_block, closed_heading, setext,
+                                     heading_then_text, fenced, indented, ordered, table, quote),
+                           min_size=1, max_size=10))
     gaps = draw(st.lists(st.sampled_from(GAPS), min_size=len(blocks), max_size=len(blocks)))
     body = "".join(b + g for b, g in zip(blocks, gaps))
     return draw(front) + draw(st.sampled_from(["", "\n", " \n"])) + body

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
 
+from qa.train import calibration, finetune
 from qa.train.calibration import fit_calibration, summarize_held_out
 from qa.train.candidates import Example, article_of, candidate_examples, split_articles
 
@@ -88,3 +90,39 @@ def test_qa_train_help_lists_its_options(capsys):
     out = capsys.readouterr().out
     for option in ("--skip-titles-of", "--held-out", "--epochs", "--layers", "--ship", "--out"):
         assert option in out
+
+
+def _example(question: str, label: int):
+    return Example("a", question, "s", "", "", label, (0, 1) if label else None)
+
+
+def test_a_listwise_batch_holds_whole_questions_in_a_fixed_order():
+    examples = [_example(q, int(k == 0)) for q in ("q1", "q2", "q3", "q4", "q5") for k in range(3)]
+    order = finetune.batch_order(examples, epochs=2, batch_size=32, loss="listwise", seed=7)
+    assert order == finetune.batch_order(examples, epochs=2, batch_size=32, loss="listwise", seed=7)
+    for batch in order:
+        questions = {examples[i].question for i in batch}
+        assert sorted(batch) == sorted(i for i, e in enumerate(examples) if e.question in questions)
+    assert sum(len(b) for b in order) == 2 * len(examples)
+
+
+def test_the_listwise_loss_rewards_the_gold_sentence_and_none_for_an_unanswerable_question():
+    import torch
+
+    logits = torch.tensor([2.0, -1.0, 0.5, -3.0])
+    labels = torch.tensor([1.0, 0.0, 0.0, 0.0])
+    answerable = finetune.listwise_loss(logits, labels, [[0, 1]])
+    assert math.isclose(answerable.item(), math.log(1 + math.exp(2) + math.exp(-1)) - 2, rel_tol=1e-5)
+    unanswerable = finetune.listwise_loss(logits, labels, [[2, 3]])
+    assert math.isclose(unanswerable.item(), math.log(1 + math.exp(0.5) + math.exp(-3)), rel_tol=1e-5)
+    both = finetune.listwise_loss(logits, labels, [[0, 1], [2, 3]])
+    assert math.isclose(both.item(), (answerable.item() + unanswerable.item()) / 2, rel_tol=1e-5)
+
+
+def test_each_answer_type_with_enough_held_out_quotes_takes_the_span_source_that_scored_better():
+    rows = ([{"kind": "count", "model_f1": 0.2, "typed_f1": 0.9}] * calibration.MIN_KIND_ROWS
+            + [{"kind": "clause", "model_f1": 0.8, "typed_f1": 0.3}] * (5 * calibration.MIN_KIND_ROWS)
+            + [{"kind": "year", "model_f1": 0.1, "typed_f1": 1.0}] * (calibration.MIN_KIND_ROWS - 1)
+            + [{"kind": "name", "model_f1": None, "typed_f1": None}] * 50)
+    assert calibration.choose_span_sources(rows) == {"default": "model", "count": "typed"}
+    assert calibration.choose_span_sources([]) == {"default": "typed"}

@@ -39,7 +39,10 @@ class Assistant:
         """`reader`: the answer model ("shipped": the one in the package, None: the hand-set scores alone)."""
         self.retriever = retriever
         self.reader = reader_module.shipped() if reader == "shipped" else reader
-        self.span_source = (self.reader.config.get("span", "typed") if self.reader is not None else "typed")
+        # where the short answer comes from, per expected answer type: "model" (the span head) or "typed" (the
+        # typed candidates of qa.answer.spans); qa train picks each type's source on held-out articles
+        span = self.reader.config.get("span", "typed") if self.reader is not None else "typed"
+        self.span_source = span if isinstance(span, dict) else {"default": span}
         self.choice_weight = float(self.reader.config.get("choice_weight", 1.0)) if self.reader is not None else 0.0
         self.settings = settings
         self.index = retriever.index
@@ -76,7 +79,9 @@ class Assistant:
     def _span(self, question: str, chosen, text: str, first_start: int, weights: dict[str, float]) -> tuple[int, int]:
         """The short answer's offsets in the quote: the model's span, or the typed extractor's."""
         # a yes/no question's answer is the clause that settles it, which the span head was never taught
-        if chosen.model_span is not None and self.span_source == "model" and expected_type(question) != "yesno":
+        kind = expected_type(question)
+        source = self.span_source.get(kind, self.span_source.get("default", "typed"))
+        if chosen.model_span is not None and source == "model" and kind != "yesno":
             # the model's span is inside the sentence it read, which may now follow the sentence before it
             shift = self.index.sentences[chosen.read_row].start - first_start
             return chosen.model_span[0] + shift, chosen.model_span[1] + shift

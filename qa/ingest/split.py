@@ -7,13 +7,13 @@ from typing import Callable, Iterator
 
 from ..records import Document, Passage, Sentence
 from ..text.tokens import count_tokens
+from .markdown import markdown_blocks
 
 # Words whose trailing period does not end a sentence.
 ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof sr jr st vs etc e.g i.e eg ie inc ltd co corp no nos fig figs al approx dept est vol "
     "eq eqs ref refs u.s u.k jan feb mar apr jun jul aug sep sept oct nov dec p pp ca cf resp viz".split())
 _BLOCK_GAP = re.compile(r"\n[ \t]*(?:\r?\n[ \t]*)+|\r\n[ \t]*(?:\r?\n[ \t]*)+")
-_MD_HEADING = re.compile(r"(#{1,6})[ \t]+(.+?)[ \t#]*$")
 # End of a sentence: terminal punctuation, closing quotes or brackets, then white space before a
 # non-lowercase character; or a period glued to a capitalised word ("instability.From", common in
 # text pasted from web pages); or CJK full stops.
@@ -60,13 +60,14 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return token in ABBREVIATIONS or (len(token) == 1 and token.isalpha())
 
 
-def _blocks(doc: Document) -> Iterator[tuple[int, int]]:
-    """(start, end) of each paragraph of the body: runs of text between blank lines."""
+def _blocks(doc: Document) -> Iterator[tuple[int, int, int]]:
+    """(start, end, heading level) of each paragraph of a plain-text body: runs of text between blank lines,
+    none of them a heading."""
     pos = doc.body_start
     for gap in _BLOCK_GAP.finditer(doc.text, pos):
-        yield pos, gap.start()
+        yield pos, gap.start(), 0
         pos = gap.end()
-    yield pos, len(doc.text)
+    yield pos, len(doc.text), 0
 
 
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:
@@ -159,16 +160,15 @@ class Splitter:
             lines = [(m.start(), m.end()) for m in re.finditer(r"[^\r\n]+", text, 0)
                      if m.end() <= doc.body_start and ":" in m.group()]
             sections.append((FRONT_MATTER_HEADING, [sp for s, e in lines for sp in self._fitted(text, s, e)], False))
-        for b_start, b_end in _blocks(doc):
+        blocks = markdown_blocks(text, doc.body_start) if doc.id.lower().endswith(".md") else _blocks(doc)
+        for b_start, b_end, level in blocks:
             b_start, b_end = _strip(text, b_start, b_end)
             if b_start >= b_end:
                 continue
-            heading = _MD_HEADING.fullmatch(text, b_start, b_end) if doc.id.endswith(".md") else None
-            if heading:
-                level = len(heading.group(1))
-                path = [(lvl, h) for lvl, h in path if lvl < level] + [(level, heading.group(2))]
+            if level:  # a Markdown heading: the block is its own words
+                path = [(lvl, h) for lvl, h in path if lvl < level] + [(level, " ".join(text[b_start:b_end].split()))]
                 label = " › ".join(h for _, h in path)
-                spans = self._fitted(text, *heading.span(2))  # a heading longer than the budget is cut too
+                spans = self._fitted(text, b_start, b_end)  # a heading longer than the budget is cut too
                 if sections and sections[-1][2]:  # a heading right under a heading: one section, not a stub
                     sections[-1] = (label, sections[-1][1] + spans, True)
                 else:

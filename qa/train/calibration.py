@@ -14,7 +14,7 @@ HEURISTIC_FEATURES = ("sentence_cosine", "passage_cosine", "coverage", "context_
 def held_out_signals(assistant, questions) -> list[dict]:
     """For each held-out question: the signals, the shown quote, the typed and the model span, the label."""
     from ..evaluation.metrics import quote_hit, token_f1
-    from ..answer.spans import best_span
+    from ..answer.spans import best_span, expected_type
 
     rows = []
     for q in questions:
@@ -25,6 +25,7 @@ def held_out_signals(assistant, questions) -> list[dict]:
             s, e = best_span(q.question, answer.quote, assistant.facts.weights(q.question))
             typed = answer.quote[s:e]
         rows.append({"signals": signals, "label": int(hit), "answerable": bool(q.answers),
+                     "kind": expected_type(q.question),
                      "model_f1": token_f1(answer.answer, q.answers) if hit else None,
                      "typed_f1": token_f1(typed, q.answers) if hit else None})
     return rows
@@ -60,6 +61,24 @@ def choose_weight(readings: list[dict]) -> tuple[float, dict]:
     table = {w: hits(w) / max(len(readings), 1) for w in CHOICE_WEIGHTS}
     best = max(CHOICE_WEIGHTS, key=lambda w: (table[w], -w))
     return best, {str(w): round(v, 4) for w, v in table.items()}
+
+
+MIN_KIND_ROWS = 20  # right quotes of one answer type needed before that type gets a span source of its own
+
+
+def choose_span_sources(rows: list[dict]) -> dict[str, str]:
+    """The short answer's source, "model" or "typed", for each expected answer type with enough held-out right
+    quotes, and a default for the rest: whichever gives the higher mean token F1 against the gold answers."""
+    def better(hits):
+        return "model" if np.mean([r["model_f1"] for r in hits]) > np.mean([r["typed_f1"] for r in hits]) else "typed"
+
+    hits = [r for r in rows if r["model_f1"] is not None]
+    sources = {"default": better(hits) if hits else "typed"}
+    for kind in sorted({r["kind"] for r in hits}):
+        of_kind = [r for r in hits if r["kind"] == kind]
+        if len(of_kind) >= MIN_KIND_ROWS and better(of_kind) != sources["default"]:
+            sources[kind] = better(of_kind)
+    return sources
 
 
 def fit_calibration(rows: list[dict], features: tuple[str, ...], max_false_abstain: float) -> dict:

@@ -61,6 +61,9 @@ def _model(layers: int):
             hidden = self.bert.config.hidden_size
             self.verdict = torch.nn.Linear(hidden, 1)
             self.span = torch.nn.Linear(hidden, 2)
+            # the listwise loss weighs each candidate against "none of these answers": one learned logit, folded
+            # into the exported verdict, so the shipped log-odds are already "this sentence, rather than none"
+            self.no_answer = torch.nn.Parameter(torch.zeros(()))
 
         def forward(self, input_ids, attention_mask, token_type_ids):
             h = self.bert(input_ids=input_ids, attention_mask=attention_mask,
@@ -71,13 +74,52 @@ def _model(layers: int):
             # reached 0.62 in the same steps)
             mask = attention_mask.unsqueeze(-1).to(h.dtype)
             pooled = (h * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-            return self.verdict(pooled).squeeze(-1), start, end
+            return self.verdict(pooled).squeeze(-1) - self.no_answer, start, end
 
     return AnswerModel(), folder
 
 
+LOSSES = ("pointwise", "listwise")
+QUESTIONS_PER_BATCH = 4  # listwise: a batch is whole questions, each with all its candidates
+
+
+def question_groups(examples: list[Example]) -> list[list[int]]:
+    """Indices of `examples` grouped by question, in first-seen order (candidate_examples writes them together)."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, e in enumerate(examples):
+        groups.setdefault((e.article, e.question), []).append(i)
+    return list(groups.values())
+
+
+def batch_order(examples: list[Example], epochs: int, batch_size: int, loss: str, seed: int) -> list[list[int]]:
+    """The whole schedule, fixed up front so that a resumed run sees the same batches: shuffled pairs
+    (pointwise) or shuffled whole questions (listwise)."""
+    units = question_groups(examples) if loss == "listwise" else [[i] for i in range(len(examples))]
+    per = QUESTIONS_PER_BATCH if loss == "listwise" else batch_size
+    order = []
+    for epoch in range(epochs):
+        perm = np.random.RandomState(seed + epoch).permutation(len(units)).tolist()
+        order += [[i for u in perm[k:k + per] for i in units[u]] for k in range(0, len(perm), per)]
+    return order
+
+
+def listwise_loss(logits, labels, groups):
+    """Softmax over each question's candidates and a "none answers" option of logit 0: the gold sentences win for an
+    answerable question, "none" for an unanswerable one. The candidates' logits are relative to "none"."""
+    import torch
+
+    losses = []
+    for idx in groups:
+        x = logits[idx]
+        every = torch.logsumexp(torch.cat([x, x.new_zeros(1)]), 0)
+        pos = labels[idx] > 0
+        won = torch.logsumexp(x[pos], 0) if pos.any() else x.new_zeros(())
+        losses.append(every - won)
+    return torch.stack(losses).mean()
+
+
 def fine_tune(examples: list[Example], out: Path, epochs: int, batch_size: int, lr: float, layers: int,
-              seed: int = SEED, threads: int | None = None):
+              seed: int = SEED, threads: int | None = None, loss: str = "pointwise"):
     """Train the answer model on `examples` in a fixed order, checkpointing to out/checkpoint.pt; returns it.
 
     Long because resuming, the epoch loop, the two losses and the checkpoint share the training state."""
@@ -95,12 +137,15 @@ def fine_tune(examples: list[Example], out: Path, epochs: int, batch_size: int, 
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.no_truncation()
     tokenizer.no_padding()
-    order = []
-    for epoch in range(epochs):  # the whole schedule is fixed up front, so a resumed run sees the same batches
-        perm = np.random.RandomState(seed + epoch).permutation(len(examples)).tolist()
-        order += [perm[i:i + batch_size] for i in range(0, len(perm), batch_size)]
+    order = batch_order(examples, epochs, batch_size, loss, seed)
+    checkpoint = out / "checkpoint.pt"
+    state = torch.load(checkpoint, weights_only=False) if checkpoint.is_file() else None
+    if loss == "pointwise":  # one yes/no per sentence has no "none" to weigh against: the logit stays 0, as before it
+        model.no_answer.requires_grad_(False)
+        if state is not None:
+            state["model"].setdefault("no_answer", torch.zeros(()))  # a checkpoint from before the no-answer logit
     params = [p for p in model.parameters() if p.requires_grad]
-    heads = {id(p) for p in (*model.verdict.parameters(), *model.span.parameters())}
+    heads = {id(p) for p in (*model.verdict.parameters(), *model.span.parameters(), model.no_answer)}
     # the new heads start from nothing and learn at HEAD_LR; the pretrained body moves gently at `lr`
     optimizer = torch.optim.AdamW([{"params": [p for p in params if id(p) not in heads], "lr": lr},
                                    {"params": [p for p in params if id(p) in heads], "lr": HEAD_LR}],
@@ -108,10 +153,10 @@ def fine_tune(examples: list[Example], out: Path, epochs: int, batch_size: int, 
     warmup = max(1, len(order) // 16)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min((step + 1) / warmup, max(0.0, (len(order) - step) / (len(order) - warmup))))
-    checkpoint, step = out / "checkpoint.pt", 0
-    if checkpoint.is_file():
-        state = torch.load(checkpoint, weights_only=False)
-        if state.get("steps") == len(order) and state.get("examples") == len(examples):
+    step = 0
+    if state is not None:
+        if (state.get("steps") == len(order) and state.get("examples") == len(examples)
+                and state.get("loss", "pointwise") == loss):
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             schedule.load_state_dict(state["schedule"])
@@ -130,26 +175,31 @@ def fine_tune(examples: list[Example], out: Path, epochs: int, batch_size: int, 
         logit, start_logits, end_logits = model(ids, mask, types)
         start_logits = start_logits.masked_fill(~seg, -1e4)
         end_logits = end_logits.masked_fill(~seg, -1e4)
-        loss = bce(logit, labels)
+        if loss == "listwise":
+            groups = [[k for k, i in enumerate(order[step]) if examples[i].question == q]
+                      for q in dict.fromkeys(examples[i].question for i in order[step])]
+            total = listwise_loss(logit, labels, groups)
+        else:
+            total = bce(logit, labels)
         if (starts >= 0).any():
-            loss = loss + 0.5 * (ce(start_logits, starts) + ce(end_logits, ends))
+            total = total + 0.5 * (ce(start_logits, starts) + ce(end_logits, ends))
         optimizer.zero_grad()
-        loss.backward()
+        total.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
         schedule.step()
         step += 1
         bar.update()
-        bar.set_postfix(loss=f"{loss.item():.3f}")
+        bar.set_postfix(loss=f"{total.item():.3f}")
         if step == 5:
             per = (time.perf_counter() - started) / 5
             print(f"\nqa train: about {per * (len(order) - step) / 60:.0f} min left "
-                  f"({len(order)} batches of {batch_size}, {per:.2f} s each)", file=sys.stderr)
+                  f"({len(order)} batches, {per:.2f} s each)", file=sys.stderr)
         if step % CHECKPOINT_EVERY == 0 or step == len(order):
             tmp = checkpoint.with_suffix(".tmp")
             torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                         "schedule": schedule.state_dict(), "step": step, "steps": len(order),
-                        "examples": len(examples), "rng": torch.get_rng_state()}, tmp)
+                        "examples": len(examples), "loss": loss, "rng": torch.get_rng_state()}, tmp)
             os.replace(tmp, checkpoint)
     bar.close()
     model.eval()
