@@ -25,7 +25,7 @@ def test_ask_answers_with_the_answer_contract(client):
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
     answer = r.json()
     check_answer(answer, SPEECH_CORPUS)
-    assert answer["answerable"] and "Yulong" in answer["answer"]
+    assert answer["answerable"] and "Yulong Copper Mine" in answer["quote"]
     span = answer["answer_span"]
     assert source(span["doc"])[span["start"]:span["end"]] == answer["answer"]
     assert len(answer["passages"]) == 5

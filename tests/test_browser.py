@@ -147,7 +147,7 @@ def test_the_chat_in_a_real_browser(server, shots):
             ask(COPPER)
             reply = replies.nth(0)
             expect(reply.locator(".qa-short")).to_have_text(expected["answer"])
-            assert "Yulong Copper Mine" in expected["answer"]
+            assert "Yulong Copper Mine" in expected["quote"]
             expect(reply.locator(".qa-quote mark.qa-answer")).to_have_text(expected["answer"])
             assert reply.locator(".qa-quote").inner_text().strip() == expected["quote"].strip()
             citation = reply.locator(".qa-cite")
