@@ -272,16 +272,16 @@ def test_undecodable_stdin_is_one_error_line(capsys, monkeypatch, speech_args):
 
 def test_eval_is_delegated_to_the_harness(capsys, monkeypatch):
     calls = []
-    fake = types.ModuleType("qa.evaluation.run")
+    fake = types.ModuleType("qa.evaluation.command")
     fake.cli_eval = lambda argv: calls.append(argv) or 0
-    monkeypatch.setitem(sys.modules, "qa.evaluation.run", fake)
+    monkeypatch.setitem(sys.modules, "qa.evaluation.command", fake)
     monkeypatch.setitem(sys.modules, "qa.evaluation", types.ModuleType("qa.evaluation"))
     assert main(["eval", "--set", "x.jsonl", "--help"]) == 0
     assert calls == [["--set", "x.jsonl", "--help"]]
 
 
 def test_eval_without_the_harness_is_one_error_line(capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "qa.evaluation.run", None)  # makes the import fail
+    monkeypatch.setitem(sys.modules, "qa.evaluation.command", None)  # makes the import fail
     monkeypatch.setitem(sys.modules, "qa.evaluation", types.ModuleType("qa.evaluation"))
     status, _, err = run(capsys, "eval")
     assert status == 2 and "evaluation harness" in one_error_line(err)

@@ -169,7 +169,7 @@ def _calibration_rows(pairs):
 
 
 def test_ece_is_zero_when_confidence_matches_the_share_answered_right():
-    from qa.evaluation.metrics import expected_calibration_error, reliability
+    from qa.evaluation.confidence import expected_calibration_error, reliability
 
     rows = _calibration_rows([(0.25, True)] + [(0.25, False)] * 3 + [(0.95, True)] * 20)
     bins = reliability(rows)
@@ -180,7 +180,8 @@ def test_ece_is_zero_when_confidence_matches_the_share_answered_right():
 
 
 def test_bootstrap_intervals_are_deterministic_and_hold_the_point_estimate():
-    from qa.evaluation.metrics import aggregate, bootstrap
+    from qa.evaluation.confidence import bootstrap
+    from qa.evaluation.metrics import aggregate
 
     rows = [{"answerable": i % 3 != 0, "abstained": i % 5 == 0, "quote_hit": float(i % 2 == 0) if i % 3 else None,
              "quote_overlap": None, "f1": None, "contains": None, "confidence": 0.5, "citations_ok": 0,

@@ -11,7 +11,7 @@ QA = Path(__file__).resolve().parent.parent / "qa"
 MAX_LINES = 300
 # Modules still over MAX_LINES, each with its size today: the check fails if one grows, and if one shrinks under
 # the limit without leaving this list (issue 12: split them).
-OVER = {"cli.py": 347, "chat/followup.py": 310, "evaluation/metrics.py": 323, "evaluation/run.py": 309}
+OVER: dict[str, int] = {}
 MAX_FUNCTION_LINES = 60
 LONG_REASON = "Long because"  # a longer function says why in its docstring, on a line starting so
 # The layers, lowest first. A module may import modules of its own package and of lower layers; the commands
@@ -26,6 +26,7 @@ LAYERS = (
     ("qa.chat",),
     ("qa.serve", "qa.evaluation"),
     ("qa.train",),  # scores its held-out articles with the evaluation's metrics
+    ("qa.cli_parser",),
     ("qa.cli",),
     ("qa.__main__",),
 )

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from ..answer.kinds import DATE_RE
 from ..text.lexicon import LEXICON
+from .words import (AFTER_PRONOUN, AUX, DEMONSTRATIVES, ENTITY_PRONOUNS, NOT_FRAGMENT, PERSON_PRONOUNS, PREPOSITIONS,
+                    REFERRING, STOP, WH)
 
 __all__ = ["Turn", "Resolved", "resolve"]
 
@@ -48,29 +50,6 @@ _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-.,%/]*(?<![.,])")
 _LEAD = re.compile(r"^(?:(?:and|but|also|so|ok|okay|then|now)\s+)?(?:(?:what|how)\s+about|what\s+of|as\s+for)\s+"
                    r"|^(?:and|but|also|plus)\s+", re.I)
 _TRAIL = re.compile(r"[\s,]*(?:then|too|as well|instead)?\s*[?.!]*\s*$", re.I)
-_WH = frozenset("what which who whom whose when where why how".split())
-_AUX = frozenset("is are was were be been being do does did has have had will would can could should shall may "
-                 "might must".split())
-_PREPOSITIONS = frozenset("for in of on about with from to at during by into within among between over under "
-                          "after before since than per".split())
-_DETERMINERS = frozenset("the a an its their his her this that these those some any each every all".split())
-_CONJUNCTIONS = frozenset("and or but nor so yet".split())
-_ENTITY_PRONOUNS = frozenset("it they them he she him her".split())
-_PERSON_PRONOUNS = frozenset("he she him her".split())
-_DEMONSTRATIVES = frozenset("this that these those".split())
-_REFERRING = _ENTITY_PRONOUNS | _DEMONSTRATIVES | frozenset("its their theirs his hers there then".split())
-# words that ask about a referent without naming anything: "Why did that happen?", "What does it mean?"
-_GENERIC = frozenset("happen happened happens mean means meant say says said mention mentioned mentions "
-                     "do done doing take took place cause caused exactly again more else".split())
-# After "that"/"this", these words show a pronoun ("that happen"); a noun would show a determiner ("this speech").
-_AFTER_PRONOUN = _AUX | _GENERIC | _PREPOSITIONS | _CONJUNCTIONS | frozenset(
-    "rise rose fall fell change changed start started begin began end ended affect affected matter".split())
-# First words of a short message that is a request or a remark, not a fragment of a question.
-_NOT_FRAGMENT = frozenset("tell explain describe list give show summarize summarise define compare thanks thank "
-                          "ok okay yes no hello hi please".split())
-_STOP = _WH | _AUX | _PREPOSITIONS | _DETERMINERS | _CONJUNCTIONS | _REFERRING | _GENERIC | frozenset(
-    "i you we me us not no there".split())
-
 # Kinds of word a fragment can swap for one of the same kind in the previous question. These are the closed,
 # general classes; any other word ("nickel" after "copper") is matched by meaning, through `similar`.
 _KINDS: dict[str, frozenset[str]] = {
@@ -120,13 +99,13 @@ def _fragment(question: str) -> tuple[str, str] | None:
     lead = _LEAD.match(text)
     rest = _strip_question(text[lead.end():] if lead else text)
     words = rest.split()
-    if not words or words[0].lower() in _WH | _AUX | _NOT_FRAGMENT:
+    if not words or words[0].lower() in WH | AUX | NOT_FRAGMENT:
         return None
     if not lead and len(words) > 3:
         return None
-    if any(w.lower() in _REFERRING for w in words):
+    if any(w.lower() in REFERRING for w in words):
         return None
-    preposition = words[0].lower() if words[0].lower() in _PREPOSITIONS and len(words) > 1 else ""
+    preposition = words[0].lower() if words[0].lower() in PREPOSITIONS and len(words) > 1 else ""
     return preposition, " ".join(words[1:] if preposition else words)
 
 
@@ -144,7 +123,7 @@ def _after_preposition(previous: str, preposition: str) -> tuple[int, int] | Non
         if words[j][0].lower() in ("the", "a", "an") and j + 1 < len(words):
             j += 1
         k = j
-        while k < len(words) and words[k][0].lower() not in _STOP:
+        while k < len(words) and words[k][0].lower() not in STOP:
             k += 1
         if k > j:
             return words[j][1], words[k - 1][2]
@@ -181,17 +160,17 @@ def _topic(previous: Turn) -> str:
     suspended X?" answered "the DRC" -> "the DRC suspended X"."""
     words = _strip_question(_clean(previous.question)).split()
     i = 0
-    while i < len(words) and words[i].lower() in _WH | {"much", "many", "long", "far", "often", "soon"}:
+    while i < len(words) and words[i].lower() in WH | {"much", "many", "long", "far", "often", "soon"}:
         i += 1
     first = words[0].lower() if words else ""
-    if _nominal(previous.answer) and i < len(words) and words[i].lower() not in _AUX:
+    if _nominal(previous.answer) and i < len(words) and words[i].lower() not in AUX:
         # the answer stands where the question word stood: "Who said X" -> "A said X";
         # "Which country suspended X" -> "A suspended X" (a one-word noun, then a verb in -ed)
         if first == "who" and i == 1:
             return " ".join([previous.answer, *words[i:]])
         if first in ("which", "what") and i == 1 and i + 1 < len(words) and words[i + 1].lower().endswith("ed"):
             return " ".join([previous.answer, *words[i + 1:]])
-    while i < len(words) and words[i].lower() in _AUX:
+    while i < len(words) and words[i].lower() in AUX:
         i += 1
     return " ".join(words[i:]) or _strip_question(_clean(previous.question))
 
@@ -201,11 +180,11 @@ def _referring(words: list[str]) -> list[int]:
     found = []
     for i, word in enumerate(words):
         low = word.lower()
-        if low in _DEMONSTRATIVES:
+        if low in DEMONSTRATIVES:
             nxt = words[i + 1].lower() if i + 1 < len(words) else ""
-            if nxt and nxt not in _AFTER_PRONOUN:
+            if nxt and nxt not in AFTER_PRONOUN:
                 continue
-        if low in _REFERRING:
+        if low in REFERRING:
             found.append(i)
     return found
 
@@ -223,7 +202,7 @@ def _nominal(answer: str) -> bool:
 
 def _most_similar(previous: str, phrase: str, similar) -> tuple[int, int] | None:
     """The span of the previous question's content word that `similar` finds closest in meaning to `phrase`."""
-    words = [(w, a, b) for w, a, b in _words(previous) if w.lower() not in _STOP and w.isalpha() and a > 0]
+    words = [(w, a, b) for w, a, b in _words(previous) if w.lower() not in STOP and w.isalpha() and a > 0]
     if not words or similar is None:
         return None
     best = similar(phrase, [w for w, _, _ in words])
@@ -263,12 +242,12 @@ def resolve(question: str, previous: Turn | None, similar=None) -> Resolved:
         body = body[:1].upper() + body[1:]
     words = body.split()
     pronouns = _referring(words)
-    content = [w for w in words if w.lower() not in _STOP]
+    content = [w for w in words if w.lower() not in STOP]
     if not pronouns or len(content) > 2:
         return Resolved(asked, asked)
     first = words[pronouns[0]].lower()
-    if first in _ENTITY_PRONOUNS and _nominal(previous.answer) and (
-            first not in _PERSON_PRONOUNS or _is_name(previous.answer)):
+    if first in ENTITY_PRONOUNS and _nominal(previous.answer) and (
+            first not in PERSON_PRONOUNS or _is_name(previous.answer)):
         words[pronouns[0]] = previous.answer
         return Resolved(asked, " ".join(words) + "?", "pronoun")
     return Resolved(asked, f"{body} ({_topic(previous)})?", "context")

@@ -1,5 +1,6 @@
 """Evaluation harness: load gold question sets, run the assistant and baselines over them, score and report."""
 
-from .run import cli_eval, run_eval
+from .command import cli_eval
+from .run import run_eval
 
 __all__ = ["cli_eval", "run_eval"]

@@ -113,7 +113,7 @@ def summarize_held_out(rows: list[dict], model: dict) -> dict:
     """Figures of a calibration on the held-out rows: out of sample for the model, in sample for the calibration
     fitted on these same rows (the model card says so; qa eval's sets are the real test)."""
     from ..answer import abstain
-    from ..evaluation.metrics import expected_calibration_error
+    from ..evaluation.confidence import expected_calibration_error
 
     p = np.array([abstain.confidence(r["signals"], model) for r in rows])
     y = np.array([r["label"] for r in rows])
