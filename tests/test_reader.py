@@ -91,3 +91,20 @@ def test_a_damaged_model_file_is_one_clear_error(tmp_path):
         fh.write(b"\x00\x01\x02\x03")
     with pytest.raises(QAError, match="sha256"):
         Reader(folder)
+
+
+def test_the_assistant_reads_as_many_sentences_as_its_model_was_fitted_to(tmp_path, tiny_index):
+    from qa.answer.assistant import Assistant
+    from qa.answer.choose import READ
+    from qa.retrieve.retriever import Retriever
+
+    folder = tmp_path / "model"
+    shutil.copytree(MODEL_DIR, folder, ignore=shutil.ignore_patterns("*.md", "__pycache__"))
+    config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+    (folder / CONFIG_FILE).write_text(json.dumps(dict(config, read=3)), encoding="utf-8")
+    retriever = Retriever(tiny_index)
+    assert Assistant(retriever, reader=Reader(folder)).chooser.settings.read == 3
+    del config["read"]
+    (folder / CONFIG_FILE).write_text(json.dumps(config), encoding="utf-8")
+    assert Assistant(retriever, reader=Reader(folder)).settings.read == READ
+    assert Assistant(retriever, reader=None).settings.read == READ

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -44,6 +45,8 @@ class Assistant:
         span = self.reader.config.get("span", "typed") if self.reader is not None else "typed"
         self.span_source = span if isinstance(span, dict) else {"default": span}
         self.choice_weight = float(self.reader.config.get("choice_weight", 1.0)) if self.reader is not None else 0.0
+        if self.reader is not None and "read" in self.reader.config:  # the model says how many it was fitted to read
+            settings = replace(settings, read=int(self.reader.config["read"]))
         self.settings = settings
         self.index = retriever.index
         self.facts = SentenceFacts(self.index)
