@@ -84,7 +84,7 @@ def stale_reason(manifest: dict, corpus_dir: str | os.PathLike, model: str | Non
 
     if Path(corpus_dir).resolve() != Path(manifest.get("corpus_dir", "")):
         return f"it was built from {manifest.get('corpus_dir')}"
-    if corpus_hash(load_corpus(corpus_dir)) != manifest.get("corpus_hash"):
+    if corpus_hash(load_corpus(corpus_dir, quiet=True)) != manifest.get("corpus_hash"):
         return "the corpus changed"
     if model is not None and resolve_model(model)[0] != manifest.get("model"):
         return f"it was built with model {manifest.get('model')}"
