@@ -86,7 +86,7 @@ def read_document(path: Path, root: Path) -> Document:
         try:
             text, meta = convert(suffix, data)
         except Unreadable as err:
-            raise SkippedDocument(f"{path}: {err}, left out") from None
+            raise SkippedDocument(f"{path}: left out, {err}") from None
         _size_limit(path, len(text.encode("utf-8")), MAX_FILE_BYTES)  # a text so long takes hours to embed
         return Document(id=doc_id, text=text, meta=meta)
     if b"\x00" in data:

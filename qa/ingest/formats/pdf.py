@@ -12,7 +12,7 @@ def convert(data: bytes) -> tuple[str, dict]:
 
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted and not reader.decrypt(""):  # an empty user password opens many "protected" PDFs
-        raise Unreadable("encrypted PDF: save a copy without the password")
+        raise Unreadable("encrypted PDF (save a copy without the password)")
     parts, starts, pos = [], [], 0
     for page in reader.pages:
         text = "\n".join(line.rstrip() for line in (page.extract_text() or "").strip().splitlines())
@@ -21,6 +21,6 @@ def convert(data: bytes) -> tuple[str, dict]:
         pos += len(text) + 2
     text = "\n\n".join(parts)
     if not text.strip():
-        raise Unreadable(f"no text layer in its {len(starts)} page(s), a scan? Run OCR on it first")
+        raise Unreadable(f"no text layer in its {len(starts)} page(s) (a scan? run OCR on it first)")
     title = str((reader.metadata or {}).get("/Title") or "").strip()
     return text, {"pages": starts, **({"title": title} if title else {})}
