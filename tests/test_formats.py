@@ -158,6 +158,13 @@ def test_a_corpus_with_nothing_readable_is_an_error(tmp_path, capsys):
     assert str(tmp_path) in str(err.value) and "\n" not in str(err.value)
 
 
+def test_a_converted_text_over_the_limit_is_an_error_naming_the_file(tmp_path, monkeypatch):
+    monkeypatch.setattr("qa.ingest.corpus.MAX_FILE_BYTES", 60)
+    (tmp_path / "mill.pdf").write_bytes(pdf_bytes(TWO_PAGES))  # a file of 1 KB, its text 164 bytes
+    with pytest.raises(QAError, match="mill.pdf: its text is 164 bytes, over the 60-byte limit"):
+        load_corpus(tmp_path)
+
+
 def test_unknown_suffixes_are_skipped_silently_as_before(tmp_path, capsys):
     (tmp_path / "a.txt").write_text("Text.", encoding="utf-8")
     (tmp_path / "slides.pptx").write_bytes(b"PK\x03\x04")

@@ -62,9 +62,9 @@ class SkippedDocument(QAError):
     """A PDF, HTML or DOCX file with no text to convert (a scan, encrypted, damaged): load_corpus warns and goes on."""
 
 
-def _size_limit(path: Path, size: int, limit: int) -> None:
+def _size_limit(path: Path, size: int, limit: int, what: str = "file") -> None:
     if size > limit:
-        raise QAError(f"{path}: file is {size:,} bytes, over the {limit:,}-byte limit per document; "
+        raise QAError(f"{path}: {what} is {size:,} bytes, over the {limit:,}-byte limit per document; "
                       "split it into smaller files")
 
 
@@ -87,7 +87,7 @@ def read_document(path: Path, root: Path) -> Document:
             text, meta = convert(suffix, data)
         except Unreadable as err:
             raise SkippedDocument(f"{path}: left out, {err}") from None
-        _size_limit(path, len(text.encode("utf-8")), MAX_FILE_BYTES)  # a text so long takes hours to embed
+        _size_limit(path, len(text.encode("utf-8")), MAX_FILE_BYTES, "its text")  # hours to embed
         return Document(id=doc_id, text=text, meta=meta)
     if b"\x00" in data:
         raise QAError(f"{path}: binary file (contains NUL bytes), not a text document")
