@@ -196,3 +196,11 @@ def test_a_pdf_answer_cites_its_page_and_resolves_from_the_index_alone(tmp_path,
     assert source[citation["start"]:citation["end"]] == citation["text"] == answer.quote
     bakery = assistant.ask("When does the bakery open?").to_dict()
     assert bakery["answerable"] and all("page" not in c for c in bakery["citations"])
+    from fastapi.testclient import TestClient
+
+    from qa.serve.app import create_app
+    from qa.serve.service import Service
+
+    client = TestClient(create_app(Service(assistant)))  # the HTTP answer is the same dict, page included
+    (cited,) = client.post("/api/ask", json={"question": "When did the mill close?"}).json()["citations"]
+    assert cited == citation
