@@ -165,6 +165,23 @@ def test_a_converted_text_over_the_limit_is_an_error_naming_the_file(tmp_path, m
         load_corpus(tmp_path)
 
 
+def test_the_current_check_converts_nothing_until_a_file_changes(tmp_path, embedder, monkeypatch):
+    import qa.ingest.corpus as corpus_module
+    from qa.index.build import build_index, stale_reason
+    from qa.index.store import read_manifest, save_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "mill.pdf").write_bytes(pdf_bytes(TWO_PAGES))
+    save_index(build_index(corpus, embedder=embedder), tmp_path / "index")
+    _, manifest = read_manifest(tmp_path / "index")
+    converted, convert = [], corpus_module.convert
+    monkeypatch.setattr(corpus_module, "convert", lambda *args: converted.append(args) or convert(*args))
+    assert stale_reason(manifest, corpus, None, None) is None and not converted
+    (corpus / "mill.pdf").write_bytes(pdf_bytes([TWO_PAGES[0], ["The mill closed in 1962."]]))
+    assert stale_reason(manifest, corpus, None, None) == "the corpus changed" and converted
+
+
 def test_unknown_suffixes_are_skipped_silently_as_before(tmp_path, capsys):
     (tmp_path / "a.txt").write_text("Text.", encoding="utf-8")
     (tmp_path / "slides.pptx").write_bytes(b"PK\x03\x04")

@@ -129,6 +129,21 @@ def corpus_hash(docs: list[Document]) -> str:
     return digest.hexdigest()
 
 
+def source_hash(folder: str | os.PathLike) -> str:
+    """A digest of every corpus file's path and bytes, as found on disk: same digest, same documents, without
+    converting a PDF, HTML or DOCX file again (a check that an index is current runs at every `qa ask`)."""
+    root = Path(folder)
+    digest = hashlib.sha256()
+    for path in corpus_files(root):
+        digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
+        try:
+            with open(path, "rb") as f:
+                digest.update(hashlib.file_digest(f, "sha256").digest())
+        except OSError:  # load_corpus says what is wrong with it
+            digest.update(b"\0unreadable")
+    return digest.hexdigest()
+
+
 def read_corpus_meta(folder: str | os.PathLike) -> dict:
     """The corpus's own settings from CORPUS_DIR/corpus.toml: `noun` ("speech") and `examples` (questions to
     click in the chat); {} when there is no such file."""
