@@ -54,9 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     Long because every subcommand's options and help texts are declared here, in the order --help shows them."""
     parser = _Parser(
         prog="qa", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Ask questions of a folder of .txt and .md documents. Answers are the documents' own\n"
-                    "sentences, with the shortest answering span and exact character-offset citations;\n"
-                    "when the documents do not answer, qa says so.",
+        description="Ask questions of a folder of .txt, .md, PDF, HTML and DOCX documents. Answers are the\n"
+                    "documents' own sentences, with the shortest answering span and exact character-offset\n"
+                    "citations; when the documents do not answer, qa says so.",
         epilog="examples:\n"
                "  qa index corpus/ --index index/\n"
                "  qa ask \"Which copper mine in Tibet is mentioned?\"\n"
@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = commands.add_parser("index", help="build the index of a corpus folder (always rebuilds)",
-                            description="Read every .txt and .md file under CORPUS_DIR, split it into sentences "
+                            description="Read every .txt and .md file under CORPUS_DIR, and the text of every PDF, HTML "
+                                        "and DOCX file (converted to Markdown), split it into sentences "
                                         "and passages, embed and index them, and write the index folder "
                                         "atomically.")
     p.add_argument("corpus", nargs="?", default=DEFAULT_CORPUS, metavar="CORPUS_DIR",

@@ -1,17 +1,25 @@
 """Shared records: documents, sentences, passages, hits, citations and answers, as frozen dataclasses."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
 class Document:
-    """One source file: `text` is its bytes decoded as UTF-8, untouched; offsets index into it."""
+    """One source file: `text` is its bytes decoded as UTF-8, untouched, or the Markdown a PDF, HTML or DOCX file
+    converts to (`meta["format"]`; a PDF's `meta["pages"]` holds each page's start offset); offsets index into it."""
 
     id: str  # path relative to the corpus folder, with forward slashes
     text: str
     body_start: int = 0  # where the text after any front matter begins
     meta: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+def page_of(document: Document, offset: int) -> int | None:
+    """The page (from 1) of a PDF document that holds `offset` of its text; None for a document without pages."""
+    pages = document.meta.get("pages")
+    return max(1, bisect_right(pages, offset)) if pages else None
 
 
 @dataclass(frozen=True)
@@ -65,10 +73,12 @@ class Citation:
     text: str
     score: float
     heading: str = ""
+    page: int | None = None  # the PDF page the excerpt starts on; None for other documents
 
     def to_dict(self) -> dict:
+        page = {"page": self.page} if self.page is not None else {}  # a key only PDF sources have
         return {"doc": self.doc, "start": self.start, "end": self.end, "text": self.text,
-                "score": round(self.score, 6), "heading": self.heading}
+                "score": round(self.score, 6), "heading": self.heading, **page}
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The corpus loader: which files are documents, exact decoding, and one clear error per bad file."""
+"""The corpus loader: which files are documents, exact decoding, and one clear error per bad file (PDF, HTML and DOCX
+files: tests/test_formats.py)."""
 from __future__ import annotations
 
 import os
@@ -44,7 +45,7 @@ def test_a_bad_file_is_one_clear_error_naming_it(tmp_path, name, data, words):
 def test_an_empty_folder_is_an_error_naming_it(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "readme.rst").write_text("not a document")
-    with pytest.raises(QAError, match="no .txt or .md files") as err:
+    with pytest.raises(QAError, match=r"no documents \(.txt, .md, .pdf, .html, .htm, .docx files\)") as err:
         load_corpus(tmp_path)
     assert str(tmp_path) in str(err.value)
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..records import Answer, Citation, Hit
+from ..records import Answer, Citation, Hit, page_of
 from ..retrieve.retriever import Retriever, Scored, check_query
 from . import abstain
 from . import reader as reader_module
@@ -128,7 +128,8 @@ class Assistant:
         if not answers(d, sure, model):
             return Answer(question, False, "", "", (), d.shown, sure)
         q = d.quote
-        return self._answer(question, d, sure, Citation(q.doc, q.start, q.end, q.text, sure, q.heading))
+        page = page_of(self.index.documents[q.doc], q.start)
+        return self._answer(question, d, sure, Citation(q.doc, q.start, q.end, q.text, sure, q.heading, page))
 
     def signals(self, question: str, k: int = 5, mode: str = "hybrid") -> tuple[dict, Answer]:
         """The abstention signals behind an answer, and the answer it would give if it never abstained."""

@@ -41,7 +41,7 @@ def format_answer(answer, out: TextIO | None = None) -> str:
         quote = " ".join(_emphasise(answer.quote, answer.answer, offset, out).split())
         lines.append(textwrap.fill(f"“{quote}”", width=_width(), initial_indent="  ", subsequent_indent="  "))
         for c in answer.citations:
-            where = f"  — {c.doc}:{c.start}-{c.end}"
+            where = f"  — {c.doc}:{c.start}-{c.end}" + (f", page {c.page}" if c.page is not None else "")
             if c.heading:
                 where += f"  ({_last_heading(c.heading)})"
             lines.append(where)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import QAError
-from ..ingest.corpus import corpus_hash, load_corpus, read_corpus_meta
+from ..ingest.corpus import corpus_hash, load_corpus, read_corpus_meta, source_hash
 from ..ingest.split import SplitSettings, Splitter
 from ..records import Passage, Sentence
 from ..text.lexical import terms
@@ -66,6 +66,7 @@ def build_index(corpus_dir: str | os.PathLike, model: str | None = None, setting
                      "precision": "float32", "max_tokens": embedder.max_tokens} if encoder_model else None),
         "corpus_dir": str(Path(corpus_dir).resolve()),
         "corpus_hash": corpus_hash(docs),
+        "source_hash": source_hash(corpus_dir),
         "corpus_meta": read_corpus_meta(corpus_dir),
         "documents": len(docs),
         "passages": len(passages),
@@ -84,7 +85,9 @@ def stale_reason(manifest: dict, corpus_dir: str | os.PathLike, model: str | Non
 
     if Path(corpus_dir).resolve() != Path(manifest.get("corpus_dir", "")):
         return f"it was built from {manifest.get('corpus_dir')}"
-    if corpus_hash(load_corpus(corpus_dir)) != manifest.get("corpus_hash"):
+    # the files' bytes unchanged: the documents too, without converting a PDF again; else their texts decide
+    if (source_hash(corpus_dir) != manifest.get("source_hash")
+            and corpus_hash(load_corpus(corpus_dir, quiet=True)) != manifest.get("corpus_hash")):
         return "the corpus changed"
     if model is not None and resolve_model(model)[0] != manifest.get("model"):
         return f"it was built with model {manifest.get('model')}"

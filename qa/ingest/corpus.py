@@ -1,26 +1,31 @@
-"""Read a corpus folder: every .txt and .md file under it, decoded as UTF-8 exactly, with any front matter as metadata."""
+"""Read a corpus folder: every .txt and .md file under it, decoded as UTF-8 exactly, with any front matter as metadata,
+and every PDF, HTML and DOCX file, converted to Markdown (qa.ingest.formats)."""
 from __future__ import annotations
 
 import hashlib
 import os
 import re
+import sys
 from pathlib import Path
 
 from ..errors import QAError
 from ..records import Document
+from .formats import CONVERTED, Unreadable, convert
 
-SUFFIXES = (".txt", ".md")
+SUFFIXES = (".txt", ".md", *CONVERTED)
 # What the chat says of the corpus (its noun, its example questions): a file beside the documents, never indexed.
 CORPUS_META = "corpus.toml"
 # Embedding runs at roughly a megabyte of text in ten minutes on a laptop CPU: a bigger single file is more
 # likely a dump dropped in by mistake than a document, and would hold a shared server for hours.
 MAX_FILE_BYTES = 10 * 1024 * 1024
+# A PDF or DOCX is mostly images and layout: its limit is on the file, ten times as high, and on its converted text.
+MAX_CONVERTED_FILE_BYTES = 10 * MAX_FILE_BYTES
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)---[ \t]*(?:\r?\n|\Z)", re.S)
 _META_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
 
 
 def corpus_files(folder: str | os.PathLike) -> list[Path]:
-    """The .txt and .md files under `folder`, sorted; symlinks that lead out of the folder are skipped."""
+    """The documents under `folder` (a suffix of SUFFIXES, any case), sorted; symlinks that lead out of the folder are skipped."""
     root = Path(folder)
     if not root.is_dir():
         raise QAError(f"corpus folder not found: {root}")
@@ -36,7 +41,7 @@ def corpus_files(folder: str | os.PathLike) -> list[Path]:
                 continue
             files.append(path)
     if not files:
-        raise QAError(f"no .txt or .md files in corpus folder {root}")
+        raise QAError(f"no documents ({', '.join(SUFFIXES)} files) in corpus folder {root}")
     return files
 
 
@@ -53,17 +58,37 @@ def parse_front_matter(text: str) -> tuple[dict, int]:
     return meta, match.end()
 
 
+class SkippedDocument(QAError):
+    """A PDF, HTML or DOCX file with no text to convert (a scan, encrypted, damaged): load_corpus warns and goes on."""
+
+
+def _size_limit(path: Path, size: int, limit: int, what: str = "file") -> None:
+    if size > limit:
+        raise QAError(f"{path}: {what} is {size:,} bytes, over the {limit:,}-byte limit per document; "
+                      "split it into smaller files")
+
+
 def read_document(path: Path, root: Path) -> Document:
-    """Decode one file strictly; empty, binary, oversized or non-UTF-8 files are an error naming the file."""
+    """Decode one file strictly; empty, binary, oversized or non-UTF-8 files are an error naming the file.
+
+    Raises:
+        SkippedDocument: a PDF, HTML or DOCX file that cannot be converted, the message naming it.
+        QAError: any other file that cannot be read.
+    """
     doc_id = path.relative_to(root).as_posix()
+    suffix = path.suffix.lower()
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise QAError(f"{path}: file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit per document; "
-                          "split it into smaller files")
+        _size_limit(path, path.stat().st_size, MAX_CONVERTED_FILE_BYTES if suffix in CONVERTED else MAX_FILE_BYTES)
         data = path.read_bytes()
     except OSError as err:  # a dangling link, a folder named like a document, no permission
         raise QAError(f"{path}: cannot read it ({err.strerror or err})") from None
+    if suffix in CONVERTED:
+        try:
+            text, meta = convert(suffix, data)
+        except Unreadable as err:
+            raise SkippedDocument(f"{path}: left out, {err}") from None
+        _size_limit(path, len(text.encode("utf-8")), MAX_FILE_BYTES, "its text")  # hours to embed
+        return Document(id=doc_id, text=text, meta=meta)
     if b"\x00" in data:
         raise QAError(f"{path}: binary file (contains NUL bytes), not a text document")
     try:
@@ -76,10 +101,24 @@ def read_document(path: Path, root: Path) -> Document:
     return Document(id=doc_id, text=text, body_start=body_start, meta=meta)
 
 
-def load_corpus(folder: str | os.PathLike) -> list[Document]:
-    """Every document under `folder`, in path order."""
+def load_corpus(folder: str | os.PathLike, quiet: bool = False) -> list[Document]:
+    """Every document under `folder`, in path order; each file left out is one warning line on stderr.
+
+    Args:
+        quiet: leave the warnings out (a check that the index is current reads the corpus again).
+    """
     root = Path(folder)
-    return [read_document(path, root) for path in corpus_files(root)]
+    docs, skipped = [], 0
+    for path in corpus_files(root):
+        try:
+            docs.append(read_document(path, root))
+        except SkippedDocument as err:
+            skipped += 1
+            if not quiet:
+                print(f"qa: warning: {err}", file=sys.stderr, flush=True)
+    if not docs:
+        raise QAError(f"no readable documents in corpus folder {root}: all {skipped} file(s) were left out")
+    return docs
 
 
 def corpus_hash(docs: list[Document]) -> str:
@@ -87,6 +126,21 @@ def corpus_hash(docs: list[Document]) -> str:
     digest = hashlib.sha256()
     for doc in docs:
         digest.update(doc.id.encode("utf-8") + b"\0" + doc.text.encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+def source_hash(folder: str | os.PathLike) -> str:
+    """A digest of every corpus file's path and bytes, as found on disk: same digest, same documents, without
+    converting a PDF, HTML or DOCX file again (a check that an index is current runs at every `qa ask`)."""
+    root = Path(folder)
+    digest = hashlib.sha256()
+    for path in corpus_files(root):
+        digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
+        try:
+            with open(path, "rb") as f:
+                digest.update(hashlib.file_digest(f, "sha256").digest())
+        except OSError:  # load_corpus says what is wrong with it
+            digest.update(b"\0unreadable")
     return digest.hexdigest()
 
 

@@ -7,6 +7,7 @@ from typing import Callable, Iterator
 
 from ..records import Document, Passage, Sentence
 from ..text.tokens import count_tokens
+from .formats import CONVERTED
 from .markdown import markdown_blocks
 
 # Words whose trailing period does not end a sentence.
@@ -23,6 +24,7 @@ _BOUNDARY = re.compile(
     r"|[。！？]+[”’」』)]*"
     r"|\n(?=[ \t]*(?:[-*•]|\d+[.)])[ \t])")
 FRONT_MATTER_HEADING = "front matter"
+MARKDOWN = (".md", *CONVERTED)  # PDF, HTML and DOCX files are indexed as the Markdown they convert to
 _WORD_BEFORE = re.compile(r"(\S+)$")
 _OPENERS = "(\"'“["  # stripped from the front of the word before a period
 
@@ -160,7 +162,7 @@ class Splitter:
             lines = [(m.start(), m.end()) for m in re.finditer(r"[^\r\n]+", text, 0)
                      if m.end() <= doc.body_start and ":" in m.group()]
             sections.append((FRONT_MATTER_HEADING, [sp for s, e in lines for sp in self._fitted(text, s, e)], False))
-        blocks = markdown_blocks(text, doc.body_start) if doc.id.lower().endswith(".md") else _blocks(doc)
+        blocks = markdown_blocks(text, doc.body_start) if doc.id.lower().endswith(MARKDOWN) else _blocks(doc)
         for b_start, b_end, level in blocks:
             b_start, b_end = _strip(text, b_start, b_end)
             if b_start >= b_end:

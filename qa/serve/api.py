@@ -72,6 +72,8 @@ class CitationOut(BaseModel):
     text: str = Field(description="source[start:end], verbatim")
     score: float
     heading: str
+    # a key only PDF sources have: absent, never null, for the others (the dict is Citation.to_dict's)
+    page: int = Field(None, ge=1, description="the PDF page the excerpt starts on, from 1; PDF sources only")
 
 
 class SpanOut(BaseModel):
