@@ -45,7 +45,7 @@ def test_the_speech_answers_a_name_spelt_otherwise(speech_assistant, question, t
 def test_a_long_question_is_weighed_by_what_it_asks_last(speech_assistant):
     situation = ("I run a small battery recycling firm and we buy a lot of cobalt. My supplier warned me that "
                  "prices may jump again. ")
-    weights = speech_assistant._weights(situation + "On what date did the DRC announce the suspension?")
+    weights = speech_assistant.facts.weights(situation + "On what date did the DRC announce the suspension?")
     asked = [t for t in question_terms("On what date did the DRC announce the suspension?") if t in weights]
     opening = [t for t in weights if t not in asked]
     assert opening and all(weights[t] < max(weights[a] for a in asked) for t in opening)

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..records import Answer, Citation, Hit, page_of
 from ..retrieve.retriever import Retriever, Scored, check_query
 from . import abstain
 from . import reader as reader_module
-from .aliases import Aliases
 from .choose import AnswerSettings, Choice, Chooser
 from .decide import Decision, answers, confidence, evidence
 from .facts import SentenceFacts
@@ -59,22 +57,13 @@ class Assistant:
         """Open an index folder (never building one: see Retriever.load)."""
         return cls(Retriever.load(index_dir, corpus_dir, model=model, settings=settings), reader=reader)
 
-    @cached_property
-    def aliases(self) -> Aliases:
-        """The corpus's acronyms and name forms, read once on first use."""
-        return self.facts.aliases
-
-    def _weights(self, question: str) -> dict[str, float]:
-        """Each key term's idf; a long question's opening sentences (the asker's situation) count half."""
-        return self.facts.weights(question)
-
     def pool(self, question: str, k: int = 5, mode: str = "hybrid") -> Pooled:
         """The question with the corpus's spellings added, its retrieval signals, the pooled passages whose
         sentences compete, its key-term weights: what every answer starts from."""
         return self._pool(check_query(question), k, mode)
 
     def _pool(self, question: str, k: int, mode: str) -> Pooled:
-        question = self.aliases.expand(question)
+        question = self.facts.aliases.expand(question)
         depth = max(k, self.settings.pool)
         scored = self.retriever.score(question, depth)
         return Pooled(question, scored, self.retriever.rank(scored, depth, mode), self.facts.weights(question))
