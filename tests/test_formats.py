@@ -182,12 +182,16 @@ def test_the_current_check_converts_nothing_until_a_file_changes(tmp_path, embed
     assert stale_reason(manifest, corpus, None, None) == "the corpus changed" and converted
 
 
-def test_unknown_suffixes_are_skipped_silently_as_before(tmp_path, capsys):
+def test_a_document_format_qa_cannot_read_is_one_warning_naming_it_and_the_rest_indexes(tmp_path, capsys):
     (tmp_path / "a.txt").write_text("Text.", encoding="utf-8")
     (tmp_path / "slides.pptx").write_bytes(b"PK\x03\x04")
     (tmp_path / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0")
+    (tmp_path / "figure.png").write_bytes(b"\x89PNG")  # not a document: left out without a word
     assert [d.id for d in load_corpus(tmp_path)] == ["a.txt"]
-    assert capsys.readouterr().err == ""
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2 and "old.doc: left out" in lines[0] and ".doc files" in lines[0]
+    assert "slides.pptx: left out" in lines[1]
+    assert load_corpus(tmp_path, quiet=True) and capsys.readouterr().err == ""
 
 
 def test_a_pdf_answer_cites_its_page_and_resolves_from_the_index_alone(tmp_path, embedder):

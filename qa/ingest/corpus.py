@@ -13,6 +13,10 @@ from ..records import Document
 from .formats import CONVERTED, Unreadable, convert
 
 SUFFIXES = (".txt", ".md", *CONVERTED)
+# Document formats people keep beside their PDFs that qa cannot read: each is a warning naming the file, so that
+# nobody wonders why its content is never found. Other files (images, scripts, data) are not documents: left out quietly.
+UNREAD_FORMATS = (".doc", ".rtf", ".odt", ".pages", ".epub", ".ppt", ".pptx", ".odp", ".key", ".xls", ".xlsx", ".ods",
+                  ".numbers")
 # What the chat says of the corpus (its noun, its example questions): a file beside the documents, never indexed.
 CORPUS_META = "corpus.toml"
 # Embedding runs at roughly a megabyte of text in ten minutes on a laptop CPU: a bigger single file is more
@@ -24,8 +28,9 @@ _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)---[ \t]*(?:\r?\n|\Z)", r
 _META_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*?)\s*$")
 
 
-def corpus_files(folder: str | os.PathLike) -> list[Path]:
-    """The documents under `folder` (a suffix of SUFFIXES, any case), sorted; symlinks that lead out of the folder are skipped."""
+def corpus_files(folder: str | os.PathLike, unread: list[Path] | None = None) -> list[Path]:
+    """The documents under `folder` (a suffix of SUFFIXES, any case), sorted; symlinks that lead out of the folder are
+    skipped. Files in a document format qa does not read (UNREAD_FORMATS) are appended to `unread` when given."""
     root = Path(folder)
     if not root.is_dir():
         raise QAError(f"corpus folder not found: {root}")
@@ -36,6 +41,8 @@ def corpus_files(folder: str | os.PathLike) -> list[Path]:
         for name in sorted(filenames):
             path = Path(dirpath) / name
             if name.startswith(".") or path.suffix.lower() not in SUFFIXES:
+                if unread is not None and not name.startswith(".") and path.suffix.lower() in UNREAD_FORMATS:
+                    unread.append(path)
                 continue
             if not path.resolve().is_relative_to(real_root):  # a link out of the corpus is never read
                 continue
@@ -108,8 +115,13 @@ def load_corpus(folder: str | os.PathLike, quiet: bool = False) -> list[Document
         quiet: leave the warnings out (a check that the index is current reads the corpus again).
     """
     root = Path(folder)
-    docs, skipped = [], 0
-    for path in corpus_files(root):
+    docs, skipped, unread = [], 0, []
+    paths = corpus_files(root, unread)
+    if not quiet:
+        for path in unread:
+            print(f"qa: warning: {path}: left out, qa does not read {path.suffix.lower()} files "
+                  f"(it reads {', '.join(SUFFIXES)}); save it as PDF or DOCX", file=sys.stderr, flush=True)
+    for path in paths:
         try:
             docs.append(read_document(path, root))
         except SkippedDocument as err:
