@@ -153,3 +153,21 @@ def test_cli_index_then_ask_with_the_store_answers_as_the_local_index(tmp_path, 
     assert "no Milvus collection other" in capsys.readouterr().err
     assert main(["index", str(corpus), "--index", str(folder), "--store", "nowhere/"]) == 2
     assert "cannot use --store nowhere/" in capsys.readouterr().err
+
+
+def test_a_server_on_the_store_switches_to_a_rebuild_and_stays_on_the_store(tmp_path, capsys):
+    from qa.cli import main
+    from qa.serve.service import Service
+
+    corpus = Path(__file__).parent / "fixtures" / "mini_corpus"
+    db, folder = tmp_path / "m.db", tmp_path / "index"
+    assert main(["index", str(corpus), "--index", str(folder), "--store", str(db)]) == 0
+    index, store = open_stored(folder, None, str(db))
+    service = Service(Assistant(Retriever(index, store=store)))
+    before = service.version
+    assert main(["index", str(corpus), "--index", str(folder), "--store", str(db)]) == 0
+    assert service.reload_if_changed(wait=True) and service.version != before
+    assert service.assistant.retriever.store is not None and service.index.dense is None
+    answer = service.ask("When was the harbour wall rebuilt?")
+    assert answer.answerable and "1958" in answer.quote
+    capsys.readouterr()
