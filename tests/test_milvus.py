@@ -105,6 +105,18 @@ def test_a_missing_collection_or_another_build_is_one_line_naming_the_command(st
         open_store(str(db), tiny_index)
 
 
+@pytest.mark.parametrize("change, message", [
+    ({"dimension": 768}, "holds 384-d vectors and the index's model gives 768-d"),
+    ({"model": "other-model"}, "embedded with model all-MiniLM-L6-v2"),
+])
+def test_a_dimension_or_model_mismatch_is_one_line(stored, change, message):
+    import dataclasses
+
+    db, index, _ = stored
+    with pytest.raises(QAError, match=message):
+        open_store(str(db), dataclasses.replace(index, manifest=dict(index.manifest, **change)))
+
+
 @pytest.mark.parametrize("text, address, collection", [
     ("milvus://db.example:19531/passages", "http://db.example:19531", "passages"),
     ("milvus://db.example/passages?ranker=rrf", "http://db.example:19530", "passages"),

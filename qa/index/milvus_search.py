@@ -1,5 +1,4 @@
-"""Searching the Milvus store: a query's dense and BM25 scores (or the server's fused ranking), and the answer
-step's sentence vectors fetched by passage."""
+"""Searching the Milvus store: dense and BM25 scores, or the server's fused ranking; sentence vectors by passage."""
 from __future__ import annotations
 
 import json

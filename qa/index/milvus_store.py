@@ -1,5 +1,4 @@
-"""The Milvus store: each passage's vector, text (Milvus's BM25 function), qa's BM25 weights and offsets in one
-collection, sentence vectors in a second one, searched through pymilvus (the same code for Lite and a cluster)."""
+"""Writing the Milvus store: passages (vector, text for Milvus BM25, qa BM25 weights, offsets) and sentence vectors."""
 from __future__ import annotations
 
 import json

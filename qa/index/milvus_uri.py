@@ -56,8 +56,8 @@ def _options(query: str, text: str) -> dict[str, str]:
 
 def parse_store(text: str) -> StoreURI:
     """`milvus://host[:port]/collection[?ranker=rrf&bm25=milvus]` (port 19530 by default), `milvus+https://...`
-    for TLS, or a path ending in `.db` (Milvus Lite, collection DEFAULT_COLLECTION unless `PATH.db?...` is
-    followed by `#collection`). Anything else is a QAError naming the accepted forms."""
+    for TLS, or a Milvus Lite path `PATH.db[?options][#collection]` (collection DEFAULT_COLLECTION by default).
+    Anything else is a QAError naming the accepted forms."""
     if not isinstance(text, str) or not text.strip():
         raise QAError("--store is empty; give milvus://host:port/collection or a Milvus Lite file ending in .db")
     text = text.strip()
