@@ -49,7 +49,13 @@ def _load(kind: str, args):
     from .retrieve.retriever import Retriever
 
     with redirect_stdout(sys.stderr):
-        retriever = Retriever(open_index(args.index, _corpus_for(args)))
+        if getattr(args, "store", None):
+            from .index.milvus_search import open_stored
+
+            index, store = open_stored(args.index, _corpus_for(args), args.store)
+            retriever = Retriever(index, store=store)
+        else:
+            retriever = Retriever(open_index(args.index, _corpus_for(args)))
         if kind == "search":
             return retriever
         from .answer.assistant import Assistant
@@ -77,14 +83,22 @@ def cmd_index(args) -> int:
     from .ingest.split import SplitSettings
 
     started = time.perf_counter()
+    if args.store:
+        from .index.milvus_uri import parse_store
+
+        parse_store(args.store)  # a bad URI fails now, before the model loads
     embedder = Embedder(args.model)
     settings = SplitSettings(max_tokens=args.max_tokens, overlap=args.overlap, model_max_tokens=embedder.max_tokens)
     index = build_index(args.corpus, settings=settings, embedder=embedder, progress=sys.stderr.isatty())
     save_index(index, args.index)
+    if args.store:  # checked before the build, written after it
+        from .index.milvus_store import write_store
+
+        write_store(index, args.store)
     m = index.manifest
     print(f"indexed {m['documents']} document{'s' * (m['documents'] != 1)} from {args.corpus}: "
           f"{m['passages']} passages, {m['sentences']} sentences in {time.perf_counter() - started:.1f} s "
-          f"-> {args.index}")
+          f"-> {args.index}" + (f" and {args.store}" if args.store else ""))
     return 0
 
 

@@ -8,6 +8,10 @@ from . import __version__
 DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = "index"
 MODES = ("hybrid", "dense", "bm25")  # qa.retrieve.MODES, repeated here so that --help imports nothing heavy
+STORE_HELP = ("keep the passages' vectors and BM25 in Milvus: milvus://host:port/collection (a server or "
+              "cluster; token in QA_MILVUS_TOKEN) or a Milvus Lite file ending in .db; see docs/milvus.md")
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors: `qa: error: ...` and a pointer to --help, no usage block."""
 
@@ -81,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="passage budget in cl100k_base tokens (default: 128)")
     p.add_argument("--overlap", type=_non_negative, default=1, metavar="N",
                    help="sentences repeated between neighbouring passages (default: 1)")
+    p.add_argument("--store", default=None, metavar="URI", help=STORE_HELP)
 
     for name, helptext in (("search", "show the passages that best match a question"),
                            ("ask", "answer a question with a verbatim quote and its citation, or abstain")):
@@ -97,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="corpus to check the index against and rebuild it from when missing or stale "
                             f"(default: the folder the index was built from, or {DEFAULT_CORPUS}/ when there is no "
                             "index yet)")
+        p.add_argument("--store", default=None, metavar="URI", help=STORE_HELP)
         p.add_argument("-k", type=_positive, default=5, metavar="K", help="passages to show (default: 5)")
         p.add_argument("--mode", choices=MODES, default="hybrid",
                        help="retrieval: dense + BM25 fused by a z-score mix (default), or one of them alone")
@@ -117,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="corpus to check the index against and rebuild it from when missing or stale "
                         f"(default: the folder the index was built from, or {DEFAULT_CORPUS}/ when there is no "
                         "index yet)")
+    p.add_argument("--store", default=None, metavar="URI", help=STORE_HELP)
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1, this machine only)")
     p.add_argument("--port", type=_port, default=7860, help="port to listen on (default: 7860; 0 picks a free one)")

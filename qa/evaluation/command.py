@@ -31,12 +31,16 @@ def cli_eval(argv: list[str] | None = None) -> int:
                     help="skip the ablation row (hybrid with the answer model off)")
     ap.add_argument("--skip-titles-of", action="append", default=[], metavar="FILE",
                     help="leave out the articles of this SQuAD file (e.g. the answer model's training data)")
+    ap.add_argument("--store", default=None, metavar="URI",
+                    help="ask through a Milvus store (milvus://host:port/collection or a Milvus Lite .db file), "
+                         "written from each index the run builds; see docs/milvus.md")
     args = ap.parse_args(argv)
     try:
         summary = run_eval(args.questions, args.corpus, MODES if args.mode == "all" else (args.mode,), args.k,
                            args.json_out, args.report_out, not args.quiet, per_doc=args.per_doc,
                            baseline=not args.no_baseline, answer_k=args.answer_k, max_docs=args.max_docs,
-                           ablation=False if args.no_ablation else None, skip_titles_of=args.skip_titles_of)
+                           ablation=False if args.no_ablation else None, skip_titles_of=args.skip_titles_of,
+                           store=args.store)
     except QAError as err:
         print(f"qa: {err}", file=sys.stderr)
         return 1

@@ -106,9 +106,18 @@ class Outcome:
     timing: dict
 
 
+def _stored(index: Index, store: str):
+    """The index written to a Milvus store and opened there: `qa eval --store` asks through Milvus."""
+    from ..index.milvus_search import open_store
+    from ..index.milvus_store import write_store
+
+    write_store(index, store)
+    return open_store(store, index)
+
+
 def evaluate(evalset: EvalSet, modes: Sequence[str], k: int, embedder: Embedder, assistant_factory: Callable,
              scratch: Path, per_doc: bool = False, baseline: bool = True, answer_k: int | None = None,
-             progress: bool = True, ablation_factory: Callable | None = None) -> Outcome:
+             progress: bool = True, ablation_factory: Callable | None = None, store: str | None = None) -> Outcome:
     """Ask every question under every mode, the ablation and the baseline; rows sorted by (system, question).
 
     Long because each group of questions (the corpus, or one document with --per-doc) is indexed once and then
@@ -138,7 +147,8 @@ def evaluate(evalset: EvalSet, modes: Sequence[str], k: int, embedder: Embedder,
         # export, so one onnxruntime session serves them all (per-doc mode builds one index per document).
         if index.encoder_model is not None:
             encoder = encoder or for_index(index)
-        retriever = Retriever(index, embedder=encoder if index.encoder_model is not None else embedder)
+        retriever = Retriever(index, embedder=encoder if index.encoder_model is not None else embedder,
+                              store=_stored(index, store) if store else None)
         assistant = assistant_factory(retriever)
         ablated = ablation_factory(retriever) if ablate else None
         units = _units(index.passages)
@@ -219,7 +229,7 @@ def run_eval(questions_path: str | os.PathLike = DEFAULT_QUESTIONS, corpus_dir: 
              report_out: str | os.PathLike | None = None, progress: bool = True, *, per_doc: bool = False,
              baseline: bool = True, answer_k: int | None = None, embedder: Embedder | None = None,
              assistant_factory: Callable | None = None, max_docs: int | None = None,
-             ablation: bool | None = None, skip_titles_of: Sequence[str] = ()) -> dict:
+             ablation: bool | None = None, skip_titles_of: Sequence[str] = (), store: str | None = None) -> dict:
     """Evaluate the assistant on a question file and return the summary (also written as JSON, rows and a report).
 
     Args:
@@ -235,6 +245,7 @@ def run_eval(questions_path: str | os.PathLike = DEFAULT_QUESTIONS, corpus_dir: 
         max_docs: keep only the questions of the first N documents (sorted by name), for a quicker run.
         ablation: also run hybrid with the answer model off (default: when the default assistant is used and
             an answer model is shipped).
+        store: a Milvus store URI (qa.index.milvus_uri): each index built is written there and asked through it.
         skip_titles_of: SQuAD files whose articles are left out of a SQuAD question file (the model's training
             data, when scoring XQuAD on the articles it never saw).
     """
@@ -258,7 +269,8 @@ def run_eval(questions_path: str | os.PathLike = DEFAULT_QUESTIONS, corpus_dir: 
 
             ablation = assistant_factory is None and shipped() is not None
         outcome = evaluate(evalset, modes, k, embedder, assistant_factory or _default_assistant, scratch,
-                           per_doc, baseline, answer_k, progress, _ablation_assistant if ablation else None)
+                           per_doc, baseline, answer_k, progress, _ablation_assistant if ablation else None,
+                           store=store)
     rows = outcome.rows
     summary = summarize(evalset, rows, outcome.indexed, k, per_doc)
     summary["timing"] = dict(outcome.timing, total_seconds=round(time.perf_counter() - started, 3))

@@ -54,3 +54,10 @@ class SavedBM25:
                 start, end = self.indptr[row], self.indptr[row + 1]
                 np.add.at(scores, self.indices[start:end], self.data[start:end])
         return scores
+
+
+class Vocabulary:
+    """A bm25s index folder's vocabulary alone (`vocab_dict`), for a store that holds the postings elsewhere."""
+
+    def __init__(self, folder: str | os.PathLike):
+        self.vocab_dict: dict[str, int] = json.loads((Path(folder) / "vocab.index.json").read_text(encoding="utf-8"))

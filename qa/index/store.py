@@ -155,11 +155,19 @@ def read_manifest(index_dir: str | os.PathLike) -> tuple[Path, dict]:
     return version, manifest
 
 
-def load_index(index_dir: str | os.PathLike, verify: bool = True) -> Index:
-    """Load the current version of an index folder, checking every file against the manifest's checksums."""
+def _vector_file(rel: str) -> bool:
+    """Whether a file of the index holds vectors or BM25 postings, which a store outside the folder holds too."""
+    return rel in ("passages.faiss", "sentences.npy") or (rel.startswith("bm25/") and rel != "bm25/vocab.index.json")
+
+
+def load_index(index_dir: str | os.PathLike, verify: bool = True, vectors: bool = True) -> Index:
+    """Load the current version of an index folder, checking every file against the manifest's checksums.
+
+    With vectors=False the FAISS index, the sentence vectors and BM25's postings are neither read nor checked
+    (`dense` and `sentence_vectors` are None, `bm25` has its vocabulary alone): a Milvus store serves them."""
     import faiss
 
-    from .bm25 import SavedBM25
+    from .bm25 import SavedBM25, Vocabulary
 
     root = Path(index_dir)
     try:
@@ -170,6 +178,8 @@ def load_index(index_dir: str | os.PathLike, verify: bool = True) -> Index:
     if verify:
         for rel, digest in manifest.get("files", {}).items():
             path = version / rel
+            if not vectors and _vector_file(rel):
+                continue
             if not path.is_file() or _sha256(path) != digest:
                 raise QAError(f"index at {root} is corrupt ({rel} is missing or changed); {hint}")
     try:
@@ -184,15 +194,15 @@ def load_index(index_dir: str | os.PathLike, verify: bool = True) -> Index:
         # a sentence's heading is its passage's
         sentences = [Sentence(s.doc, s.start, s.end, s.text, passages[s.passage].heading, s.passage)
                      for s in sentences]
-        dense = faiss.read_index(str(version / "passages.faiss"))
-        sentence_vectors = np.load(version / "sentences.npy", allow_pickle=False)
-        bm25 = SavedBM25(version / "bm25")
+        dense = faiss.read_index(str(version / "passages.faiss")) if vectors else None
+        sentence_vectors = np.load(version / "sentences.npy", allow_pickle=False) if vectors else None
+        bm25 = SavedBM25(version / "bm25") if vectors else Vocabulary(version / "bm25")
         sentence_df = json.loads((version / "terms.json").read_text(encoding="utf-8"))
     except QAError:
         raise
     except Exception as err:  # anything unreadable past the checksums is still corruption to the user
         raise QAError(f"index at {root} is corrupt ({err.__class__.__name__}: {str(err)[:120]}); {hint}") from None
-    if not (dense.ntotal == len(passages) == manifest.get("passages")
+    if vectors and not (dense.ntotal == len(passages) == manifest.get("passages")
             and len(sentence_vectors) == len(sentences) == manifest.get("sentences")
             and dense.d == manifest.get("dimension") == sentence_vectors.shape[-1]):
         raise QAError(f"index at {root} is corrupt (row counts or dimensions disagree); {hint}")

@@ -11,11 +11,12 @@ from ..errors import QAError
 from ..index.encoder import OnnxEncoder, for_index
 from ..index.store import Index, load_index, rebuild_hint
 from ..records import Hit
-from ..text.lexical import terms
+from ..text.lexical import raw_tokens, terms
 from .fusion import FUSION, RetrieveSettings, top_k
 
 if TYPE_CHECKING:
     from ..index.embed import Embedder
+    from ..index.milvus_search import MilvusStore
     from ..ingest.split import SplitSettings
 
 MODES = ("hybrid", "dense", "bm25")
@@ -36,6 +37,7 @@ class Scored:
     vector: np.ndarray
     dense: dict[int, float]
     bm25: np.ndarray
+    fused: dict[int, float] | None = None  # a Milvus server ranker's hybrid scores, when it fuses (`?ranker=`)
 
 
 def check_query(query: str) -> str:
@@ -50,10 +52,13 @@ class Retriever:
     """Searches an index; other tools can use it on its own: `Retriever.load("index/").search(q, k=5)`."""
 
     def __init__(self, index: Index, embedder: Embedder | OnnxEncoder | None = None, fusion: str = FUSION,
-                 settings: RetrieveSettings | None = None):
-        """`fusion` names how mode "hybrid" fuses (see qa.retrieve.fusion); `settings`, when given, says it all."""
+                 settings: RetrieveSettings | None = None, store: MilvusStore | None = None):
+        """`fusion` names how mode "hybrid" fuses (see qa.retrieve.fusion); `settings`, when given, says it all.
+        `store` (qa.index.milvus_search.open_store) serves the dense and BM25 scores from Milvus instead of the
+        index's own FAISS and BM25 arrays."""
         self.settings = settings or RetrieveSettings(fusion=fusion)
         self.index = index
+        self.store = store
         # Questions are encoded by the index's own ONNX export (no torch); a caller may pass the
         # sentence-transformers Embedder instead, as tests and the eval harness's stand-ins do.
         self.embedder = embedder or for_index(index)
@@ -79,12 +84,26 @@ class Retriever:
     def score(self, query: str, k: int = 5) -> Scored:
         query = check_query(query)
         vector = self.embedder.encode([query])[0]
+        if self.store is not None:
+            return self._score_stored(query, vector, k)
         sims, rows = self.index.dense.search(vector[None, :], self.depth(k))
         dense = {int(r): float(s) for r, s in zip(rows[0], sims[0]) if r >= 0}
         q_terms = [t for t in terms(query, QUERY_FORM_WORDS) if t in self.index.bm25.vocab_dict]
         bm25 = (np.asarray(self.index.bm25.get_scores(q_terms), dtype=np.float32) if q_terms
                 else np.zeros(len(self.index.passages), dtype=np.float32))
         return Scored(vector, dense, bm25)
+
+    def _score_stored(self, query: str, vector: np.ndarray, k: int) -> Scored:
+        """The same signals from the Milvus store: the dense top-N, and the BM25 scores of the BM25 top-N and the
+        dense top-N (the only ones rank reads; every other passage's stays 0)."""
+        depth = self.depth(k)
+        q_terms = [t for t in terms(query, QUERY_FORM_WORDS) if t in self.index.bm25.vocab_dict]
+        text = " ".join(w for w in raw_tokens(query) if w not in QUERY_FORM_WORDS)  # for the server's analyser
+        dense, lexical = self.store.score(vector, q_terms, text, depth)
+        bm25 = np.zeros(len(self.index.passages), dtype=np.float32)
+        bm25[list(lexical)] = list(lexical.values())
+        fused = self.store.fused(vector, q_terms, text, depth) if self.store.uri.ranker != "zscore" else None
+        return Scored(vector, dense, bm25, fused)
 
     def rank(self, scored: Scored, k: int = 5, mode: str = "hybrid") -> list[Hit]:
         """The top k passages for precomputed signals, under one retrieval mode."""
@@ -98,6 +117,8 @@ class Retriever:
             fused = {r: scored.dense[r] for r in dense_rank}
         elif mode == "bm25":
             fused = {r: float(scored.bm25[r]) for r in lexical_rank}
+        elif scored.fused is not None:
+            fused = scored.fused
         else:
             pool = sorted(set(lexical_rank) | set(scored.dense))
             fused = self.settings.fuse(scored.dense, {r: float(scored.bm25[r]) for r in pool}, dense_rank, lexical_rank)

@@ -90,14 +90,24 @@ class Service:
         from ..index.store import load_index
         from ..retrieve.retriever import Retriever
 
+        store = getattr(self.assistant.retriever, "store", None)
         try:
-            index = load_index(self.index_dir)  # checksums verified; a version that changed again loads whole
-            assistant = Assistant(Retriever(index))  # with the new version's own question encoder
+            if store is None:
+                index = load_index(self.index_dir)  # checksums verified; a version that changed again loads whole
+                assistant = Assistant(Retriever(index))  # with the new version's own question encoder
+            else:  # served from Milvus: the new version's light part, and its collections once written
+                from ..index.milvus_search import open_store
+
+                index = load_index(self.index_dir, vectors=False)
+                assistant = Assistant(Retriever(index, store=open_store(store.uri, index)))
         except Exception as err:  # noqa: BLE001 - a bad rebuild must never take the server down
             print(f"qa: not switching to the rebuilt index at {self.index_dir}: {' '.join(str(err).split())}",
                   file=sys.stderr, flush=True)
             with self.lock:
-                self._refused, self._loading = version, None
+                # `qa index --store` saves the folder before it writes the collections: until they match, the
+                # version is tried again at the next check rather than refused for good
+                self._refused = version if store is None or "another build" not in str(err) else self._refused
+                self._loading = None
             return
         with self.lock:
             self._install(assistant)

@@ -34,6 +34,11 @@ def _stopwords() -> frozenset[str]:
                                       "its", "their", "would", "could", "should", "may", "might", "shall"}
 
 
+def stopwords() -> frozenset[str]:
+    """The words qa's terms leave out (bm25s's English list and a few more): the Milvus store's analyser uses them."""
+    return _stopwords()
+
+
 @lru_cache(maxsize=1)
 def _stemmer():
     import Stemmer  # PyStemmer: Snowball English
