@@ -89,6 +89,20 @@ def same_answer(a, b, tolerance: float = SCORE_TOLERANCE) -> bool:
     return not answer_differences(a, b, tolerance)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def export_cache(tmp_path_factory) -> Path:
+    """The model export cache (qa.index.cache) in a folder of this run, empty at its start, as on a fresh machine:
+    tests never write to the user's ~/.cache. Subprocesses inherit it through the environment."""
+    folder = tmp_path_factory.mktemp("qa-cache")
+    previous = os.environ.get("QA_CACHE_DIR")
+    os.environ["QA_CACHE_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("QA_CACHE_DIR", None)
+    else:
+        os.environ["QA_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def embedder():
     """The bundled all-MiniLM-L6-v2, loaded once for the whole run."""
@@ -99,20 +113,30 @@ def embedder():
     return model
 
 
+@pytest.fixture(scope="session")
+def fast_embedder(embedder):
+    """The build's embedder, as `qa index` uses it: the ONNX export, exported once from the loaded reference into
+    this run's cache (so the session pays no second model load), then read from the cache."""
+    from qa.index.fast import FastEmbedder
+
+    embedder.export_onnx()
+    return FastEmbedder()
+
+
 @pytest.fixture
 def tiny_corpus(tmp_path) -> Path:
     return write_corpus(tmp_path / "corpus")
 
 
 @pytest.fixture(scope="session")
-def tiny_index_dir(tmp_path_factory, embedder) -> tuple[Path, Path]:
+def tiny_index_dir(tmp_path_factory, fast_embedder) -> tuple[Path, Path]:
     """(corpus, index) folders for the tiny corpus, built once; tests must not change them."""
     from qa.index.build import build_index
     from qa.index.store import save_index
 
     root = tmp_path_factory.mktemp("tiny")
     corpus = write_corpus(root / "corpus")
-    save_index(build_index(corpus, embedder=embedder), root / "index")
+    save_index(build_index(corpus, embedder=fast_embedder), root / "index")
     return corpus, root / "index"
 
 
@@ -124,13 +148,13 @@ def tiny_index(tiny_index_dir):
 
 
 @pytest.fixture(scope="session")
-def speech_index_dir(tmp_path_factory, embedder) -> Path:
+def speech_index_dir(tmp_path_factory, fast_embedder) -> Path:
     """The speech corpus indexed once per session into a temporary folder; tests must not change it."""
     from qa.index.build import build_index
     from qa.index.store import save_index
 
     folder = tmp_path_factory.mktemp("speech") / "index"
-    save_index(build_index(SPEECH_CORPUS, embedder=embedder), folder)
+    save_index(build_index(SPEECH_CORPUS, embedder=fast_embedder), folder)
     return folder
 
 
@@ -143,13 +167,13 @@ def speech_assistant(speech_index_dir):
 
 
 @pytest.fixture
-def fresh_index(tmp_path, embedder) -> tuple[Path, Path]:
+def fresh_index(tmp_path, fast_embedder) -> tuple[Path, Path]:
     """(corpus, index) folders of a private tiny corpus and its index, for tests that edit or break them."""
     from qa.index.build import build_index
     from qa.index.store import save_index
 
     corpus = write_corpus(tmp_path / "corpus")
-    save_index(build_index(corpus, embedder=embedder), tmp_path / "index")
+    save_index(build_index(corpus, embedder=fast_embedder), tmp_path / "index")
     return corpus, tmp_path / "index"
 
 
