@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model ships in a package: nothing may download
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The model export cache (qa.index.cache) of this run: empty at its start, as on a fresh machine, and never the
+# user's ~/.cache. Set at import, before test modules copy os.environ for their subprocesses.
+EXPORT_CACHE = Path(tempfile.mkdtemp(prefix="qa-test-cache-"))
+os.environ["QA_CACHE_DIR"] = str(EXPORT_CACHE)
 
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
@@ -90,17 +96,10 @@ def same_answer(a, b, tolerance: float = SCORE_TOLERANCE) -> bool:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def export_cache(tmp_path_factory) -> Path:
-    """The model export cache (qa.index.cache) in a folder of this run, empty at its start, as on a fresh machine:
-    tests never write to the user's ~/.cache. Subprocesses inherit it through the environment."""
-    folder = tmp_path_factory.mktemp("qa-cache")
-    previous = os.environ.get("QA_CACHE_DIR")
-    os.environ["QA_CACHE_DIR"] = str(folder)
-    yield folder
-    if previous is None:
-        os.environ.pop("QA_CACHE_DIR", None)
-    else:
-        os.environ["QA_CACHE_DIR"] = previous
+def export_cache() -> Path:
+    """The model export cache of this run (EXPORT_CACHE), removed at its end."""
+    yield EXPORT_CACHE
+    shutil.rmtree(EXPORT_CACHE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
