@@ -91,6 +91,18 @@ def test_reading_a_corpus_once_gives_the_source_hash_too(tiny_corpus):
     assert digest == source_hash(tiny_corpus) and len(docs) == len(TINY)
 
 
+@pytest.mark.parametrize("exact_limit", [None, 100])
+def test_the_vectors_of_a_flat_or_ivf_index_read_back_as_given(exact_limit):
+    from qa.index.vectors import build_vector_index
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(400, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = build_vector_index(vectors, exact_limit=exact_limit)
+    assert (type(index).__name__ == "IndexFlatIP") == (exact_limit is None)
+    np.testing.assert_array_equal(stored_vectors(index), vectors)
+
+
 def _same_content(a, b) -> None:
     assert a.passages == b.passages and a.sentences == b.sentences  # ids, offsets, texts, headings, row links
     assert {d: doc.text for d, doc in a.documents.items()} == {d: doc.text for d, doc in b.documents.items()}

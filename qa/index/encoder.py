@@ -1,8 +1,9 @@
 """The query-time text encoder: the index's ONNX export of the model, run with onnxruntime and the model's own tokenizer.
 
 It imports neither torch nor sentence-transformers, so a one-shot `qa ask` starts in about a second. The
-index build keeps sentence-transformers as the reference (`qa.embed`) and writes this encoder beside the
-vectors it made; tests/test_encoder.py checks the two agree (cosine >= 0.999 on every curated question).
+index build embeds with the same export (qa.index.fast) and writes this encoder beside the vectors it made;
+sentence-transformers stays the reference (qa.index.embed), and tests/test_encoder.py checks the two agree
+(cosine >= 0.999 on every curated question).
 """
 from __future__ import annotations
 

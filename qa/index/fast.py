@@ -72,7 +72,7 @@ class FastEmbedder:
         tokenizer.no_padding()
         return tokenizer
 
-    @property
+    @cached_property
     def dimension(self) -> int:
         return int(self.encoder.encode(["dimension"]).shape[1])
 
