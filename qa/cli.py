@@ -77,8 +77,8 @@ def _print_json(obj, out: TextIO) -> None:
 # ---------------------------------------------------------------- commands
 
 def cmd_index(args) -> int:
-    from .index.embed import Embedder
-    from .index.build import build_index
+    from .index.build import build_index, previous_version
+    from .index.fast import FastEmbedder
     from .index.store import save_index
     from .ingest.split import SplitSettings
 
@@ -87,9 +87,10 @@ def cmd_index(args) -> int:
         from .index.milvus_uri import parse_store
 
         parse_store(args.store)  # a bad URI fails now, before the model loads
-    embedder = Embedder(args.model)
+    embedder = FastEmbedder(args.model)  # the cached ONNX export: no torch once the model has been exported
     settings = SplitSettings(max_tokens=args.max_tokens, overlap=args.overlap, model_max_tokens=embedder.max_tokens)
-    index = build_index(args.corpus, settings=settings, embedder=embedder, progress=sys.stderr.isatty())
+    index = build_index(args.corpus, settings=settings, embedder=embedder, progress=sys.stderr.isatty(),
+                        previous=previous_version(args.index))
     save_index(index, args.index)
     if args.store:  # checked before the build, written after it
         from .index.milvus_store import write_store

@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model ships in a package: nothing may download
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The model export cache (qa.index.cache) of this run: empty at its start, as on a fresh machine, and never the
+# user's ~/.cache. Set at import, before test modules copy os.environ for their subprocesses.
+EXPORT_CACHE = Path(tempfile.mkdtemp(prefix="qa-test-cache-"))
+os.environ["QA_CACHE_DIR"] = str(EXPORT_CACHE)
 
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
@@ -89,6 +95,13 @@ def same_answer(a, b, tolerance: float = SCORE_TOLERANCE) -> bool:
     return not answer_differences(a, b, tolerance)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def export_cache() -> Path:
+    """The model export cache of this run (EXPORT_CACHE), removed at its end."""
+    yield EXPORT_CACHE
+    shutil.rmtree(EXPORT_CACHE, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def embedder():
     """The bundled all-MiniLM-L6-v2, loaded once for the whole run."""
@@ -99,20 +112,30 @@ def embedder():
     return model
 
 
+@pytest.fixture(scope="session")
+def fast_embedder(embedder):
+    """The build's embedder, as `qa index` uses it: the ONNX export, exported once from the loaded reference into
+    this run's cache (so the session pays no second model load), then read from the cache."""
+    from qa.index.fast import FastEmbedder
+
+    embedder.export_onnx()
+    return FastEmbedder()
+
+
 @pytest.fixture
 def tiny_corpus(tmp_path) -> Path:
     return write_corpus(tmp_path / "corpus")
 
 
 @pytest.fixture(scope="session")
-def tiny_index_dir(tmp_path_factory, embedder) -> tuple[Path, Path]:
+def tiny_index_dir(tmp_path_factory, fast_embedder) -> tuple[Path, Path]:
     """(corpus, index) folders for the tiny corpus, built once; tests must not change them."""
     from qa.index.build import build_index
     from qa.index.store import save_index
 
     root = tmp_path_factory.mktemp("tiny")
     corpus = write_corpus(root / "corpus")
-    save_index(build_index(corpus, embedder=embedder), root / "index")
+    save_index(build_index(corpus, embedder=fast_embedder), root / "index")
     return corpus, root / "index"
 
 
@@ -124,13 +147,13 @@ def tiny_index(tiny_index_dir):
 
 
 @pytest.fixture(scope="session")
-def speech_index_dir(tmp_path_factory, embedder) -> Path:
+def speech_index_dir(tmp_path_factory, fast_embedder) -> Path:
     """The speech corpus indexed once per session into a temporary folder; tests must not change it."""
     from qa.index.build import build_index
     from qa.index.store import save_index
 
     folder = tmp_path_factory.mktemp("speech") / "index"
-    save_index(build_index(SPEECH_CORPUS, embedder=embedder), folder)
+    save_index(build_index(SPEECH_CORPUS, embedder=fast_embedder), folder)
     return folder
 
 
@@ -143,13 +166,13 @@ def speech_assistant(speech_index_dir):
 
 
 @pytest.fixture
-def fresh_index(tmp_path, embedder) -> tuple[Path, Path]:
+def fresh_index(tmp_path, fast_embedder) -> tuple[Path, Path]:
     """(corpus, index) folders of a private tiny corpus and its index, for tests that edit or break them."""
     from qa.index.build import build_index
     from qa.index.store import save_index
 
     corpus = write_corpus(tmp_path / "corpus")
-    save_index(build_index(corpus, embedder=embedder), tmp_path / "index")
+    save_index(build_index(corpus, embedder=fast_embedder), tmp_path / "index")
     return corpus, tmp_path / "index"
 
 

@@ -7,13 +7,16 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
+
 from .. import __version__
 from ..errors import QAError
-from ..ingest.corpus import corpus_hash, load_corpus, read_corpus_meta, source_hash
+from ..ingest.corpus import corpus_hash, load_corpus, read_corpus, read_corpus_meta, source_hash
 from ..ingest.split import SplitSettings, Splitter
 from ..records import Passage, Sentence
 from ..text.lexical import terms
-from .embed import Embedder, model_fingerprint
+from .embed import model_fingerprint
+from .reuse import Previous
 from .store import ENCODER_FILE, FORMAT, TOKENIZER_FILE, Index, load_index, read_manifest, save_index
 from .vectors import build_vector_index
 from .vectors import describe as describe_vectors
@@ -24,25 +27,31 @@ BM25_SETTINGS = {"method": "lucene", "k1": 1.5, "b": 0.75}
 
 
 def build_index(corpus_dir: str | os.PathLike, model: str | None = None, settings: SplitSettings | None = None,
-                embedder: Embedder | None = None, progress: bool = False) -> Index:
-    """Read, split, embed and index a corpus folder, in memory."""
+                embedder=None, progress: bool = False, previous: Index | None = None,
+                quiet: bool = False) -> Index:
+    """Read, split, embed and index a corpus folder, in memory.
+
+    Args:
+        embedder: what embeds passages and sentences; default qa.index.fast.FastEmbedder (the model's cached
+            ONNX export, no torch), or the reference qa.index.embed.Embedder, or a stand-in with their interface.
+        previous: the index version this build replaces: the documents it holds unchanged are taken from it,
+            vectors and all, and only the others embedded (qa.index.reuse); says how many on stderr.
+        quiet: leave that line out.
+    """
     import bm25s
 
     started = time.perf_counter()
-    docs = load_corpus(corpus_dir)
-    embedder = embedder or Embedder(model)
+    docs, files_hash = read_corpus(corpus_dir)
+    embedder = embedder or _fast_embedder(model)
     settings = settings or SplitSettings(model_max_tokens=embedder.max_tokens)
-    splitter = Splitter(settings, model_count=embedder.count_tokens)
-    sentences: list[Sentence] = []
-    passages: list[Passage] = []
-    for doc in docs:
-        s, p = splitter.split(doc, first_row=len(sentences), first_passage=len(passages))
-        sentences += s
-        passages += p
+    fingerprint = model_fingerprint(embedder.folder)
+    sentences, passages, sentence_vectors, passage_vectors, embedded = _split_and_embed(
+        docs, embedder, settings, Previous(previous, embedder.name, fingerprint, settings.to_dict()), progress)
     if not passages:
         raise QAError(f"no text to index in {corpus_dir}")
-    passage_vectors = embedder.encode([p.text for p in passages], progress=progress)
-    sentence_vectors = embedder.encode([s.text for s in sentences], progress=progress)
+    if previous is not None and not quiet:
+        print(f"qa: embedded {embedded} of {len(docs)} document{'s' * (len(docs) != 1)}, reused "
+              f"{len(docs) - embedded} unchanged from the previous version", file=sys.stderr, flush=True)
     dense = build_vector_index(passage_vectors)  # exact up to vectors.EXACT_LIMIT passages, IVF above
     # Lucene's idf, log(1 + (N - df + .5) / (df + .5)), stays positive on a corpus of a few dozen
     # passages, where Robertson's classic idf goes to zero or below for common words.
@@ -57,7 +66,7 @@ def build_index(corpus_dir: str | os.PathLike, model: str | None = None, setting
         "format": FORMAT,
         "qa_version": __version__,
         "model": embedder.name,
-        "model_fingerprint": model_fingerprint(embedder.folder),
+        "model_fingerprint": fingerprint,
         "dimension": int(passage_vectors.shape[1]),
         "vectors": describe_vectors(dense),
         "split": settings.to_dict(),
@@ -66,7 +75,7 @@ def build_index(corpus_dir: str | os.PathLike, model: str | None = None, setting
                      "precision": "float32", "max_tokens": embedder.max_tokens} if encoder_model else None),
         "corpus_dir": str(Path(corpus_dir).resolve()),
         "corpus_hash": corpus_hash(docs),
-        "source_hash": source_hash(corpus_dir),
+        "source_hash": files_hash,
         "corpus_meta": read_corpus_meta(corpus_dir),
         "documents": len(docs),
         "passages": len(passages),
@@ -76,6 +85,52 @@ def build_index(corpus_dir: str | os.PathLike, model: str | None = None, setting
     }
     return Index(manifest, {d.id: d for d in docs}, sentences, passages, dense, sentence_vectors, bm25,
                  dict(sentence_df), encoder_model=encoder_model, tokenizer_json=tokenizer_json)
+
+
+def _fast_embedder(model: str | None):
+    from .fast import FastEmbedder
+
+    return FastEmbedder(model)
+
+
+def _split_and_embed(docs, embedder, settings: SplitSettings, previous: Previous, progress: bool):
+    """(sentences, passages, sentence vectors, passage vectors, documents embedded): each document's rows taken
+    from `previous` when it holds them unchanged, else split and embedded, all new texts in one batched call."""
+    splitter = Splitter(settings, model_count=embedder.count_tokens)
+    sentences: list[Sentence] = []
+    passages: list[Passage] = []
+    parts = []  # per document: its vectors (sentences, passages), or None for those still to embed
+    for doc in docs:
+        taken = previous.take(doc, first_row=len(sentences), first_passage=len(passages))
+        s, p = taken[:2] if taken else splitter.split(doc, first_row=len(sentences), first_passage=len(passages))
+        parts.append(taken[2:] if taken else None)
+        sentences += s
+        passages += p
+    new_s = [s.text for s, part in _by_document(sentences, docs, parts) if part is None]
+    new_p = [p.text for p, part in _by_document(passages, docs, parts) if part is None]
+    vectors = embedder.encode(new_p + new_s, progress=progress)  # one call: batches span documents
+    fresh_p, fresh_s = iter(vectors[:len(new_p)]), iter(vectors[len(new_p):])
+    sentence_vectors = _assemble(sentences, docs, parts, 0, fresh_s)
+    passage_vectors = _assemble(passages, docs, parts, 1, fresh_p)
+    return sentences, passages, sentence_vectors, passage_vectors, sum(part is None for part in parts)
+
+
+def _by_document(rows, docs, parts):
+    """(row, its document's reused vectors or None) for sentences or passages, which run in document order."""
+    part_of = {d.id: part for d, part in zip(docs, parts)}
+    return ((row, part_of[row.doc]) for row in rows)
+
+
+def _assemble(rows, docs, parts, which: int, fresh) -> np.ndarray:
+    """The vectors of `rows` in order: a reused document's from its part, the others' from `fresh`, in turn."""
+    out, done = [], set()
+    for row, part in _by_document(rows, docs, parts):
+        if part is None:
+            out.append(next(fresh))
+        elif row.doc not in done:
+            out.extend(part[which])
+            done.add(row.doc)
+    return np.ascontiguousarray(np.vstack(out), dtype=np.float32) if out else np.zeros((0, 0), np.float32)
 
 
 def stale_reason(manifest: dict, corpus_dir: str | os.PathLike, model: str | None,
@@ -122,7 +177,19 @@ def open_index(index_dir: str | os.PathLike, corpus_dir: str | os.PathLike | Non
                 settings = SplitSettings(**manifest["split"])
             except (KeyError, TypeError):
                 settings = None
-        index = build_index(corpus_dir, model=model or (manifest or {}).get("model"), settings=settings)
+        index = build_index(corpus_dir, model=model or (manifest or {}).get("model"), settings=settings,
+                            previous=previous_version(root) if manifest else None, quiet=quiet)
         save_index(index, root)
         return index
     return load_index(root)
+
+
+def previous_version(index_dir: str | os.PathLike) -> Index | None:
+    """The current version of an index folder, for a rebuild to reuse; None when there is none or it is damaged
+    (the rebuild is then a full one)."""
+    from .store import has_index
+
+    try:
+        return load_index(index_dir) if has_index(index_dir) else None
+    except QAError:
+        return None

@@ -67,7 +67,14 @@ class Embedder:
         return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
 
     def export_onnx(self) -> tuple[bytes, str]:
-        """(ONNX graph, tokenizer.json text): this model as the torch-free query encoder (qa.encoder) runs it."""
+        """(ONNX graph, tokenizer.json text): this model as the torch-free encoder (qa.index.encoder) runs it,
+        from the export cache (qa.index.cache) when it holds this model's fingerprint, else exported and cached."""
+        from .cache import cached_export
+
+        return cached_export(model_fingerprint(self.folder), self.export_in_memory)
+
+    def export_in_memory(self) -> tuple[bytes, str]:
+        """The export itself, past any cache: torch traces the loaded model."""
         from .export import export_onnx
 
         tokenizer = self.folder / "tokenizer.json"

@@ -1,8 +1,9 @@
 """The query-time text encoder: the index's ONNX export of the model, run with onnxruntime and the model's own tokenizer.
 
 It imports neither torch nor sentence-transformers, so a one-shot `qa ask` starts in about a second. The
-index build keeps sentence-transformers as the reference (`qa.embed`) and writes this encoder beside the
-vectors it made; tests/test_encoder.py checks the two agree (cosine >= 0.999 on every curated question).
+index build embeds with the same export (qa.index.fast) and writes this encoder beside the vectors it made;
+sentence-transformers stays the reference (qa.index.embed), and tests/test_encoder.py checks the two agree
+(cosine >= 0.999 on every curated question).
 """
 from __future__ import annotations
 
@@ -28,9 +29,11 @@ class OnnxEncoder:
         tokenizer_json: the model's own tokenizer.json, as text.
         max_tokens: truncation length, the model's max_seq_length (special tokens included).
         name: the model name the index records, shown in errors and /api/health.
+        threads: onnxruntime's intra-op threads (an index build embeds thousands of texts and may use more).
     """
 
-    def __init__(self, model: str | os.PathLike | bytes, tokenizer_json: str, max_tokens: int, name: str = ""):
+    def __init__(self, model: str | os.PathLike | bytes, tokenizer_json: str, max_tokens: int, name: str = "",
+                 threads: int = INTRA_OP_THREADS):
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -43,7 +46,7 @@ class OnnxEncoder:
         tokenizer.no_padding()
         self.tokenizer = tokenizer
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = INTRA_OP_THREADS
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3  # warnings about unused initialisers are not the user's concern

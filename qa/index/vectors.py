@@ -73,3 +73,13 @@ def describe(index) -> dict:
     if ivf is None:
         return {"type": "flat", "vectors": int(index.ntotal)}
     return {"type": "ivf", "vectors": int(index.ntotal), "lists": int(ivf.nlist), "nprobe": int(ivf.nprobe)}
+
+
+def stored_vectors(index) -> np.ndarray:
+    """Every vector a FAISS index built here holds, row i = id i, as (ntotal, d) float32: what an incremental
+    build reuses. Flat indexes hold them as given; an IVF index is given a direct map to read them back."""
+    import faiss
+
+    if not isinstance(index, faiss.IndexFlat):
+        faiss.extract_index_ivf(index).make_direct_map()
+    return index.reconstruct_n(0, index.ntotal) if index.ntotal else np.zeros((0, index.d), dtype=np.float32)

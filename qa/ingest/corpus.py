@@ -75,8 +75,11 @@ def _size_limit(path: Path, size: int, limit: int, what: str = "file") -> None:
                       "split it into smaller files")
 
 
-def read_document(path: Path, root: Path) -> Document:
+def read_document(path: Path, root: Path, data: bytes | None = None) -> Document:
     """Decode one file strictly; empty, binary, oversized or non-UTF-8 files are an error naming the file.
+
+    Args:
+        data: the file's bytes, when the caller has read them already (read_corpus hashes them too).
 
     Raises:
         SkippedDocument: a PDF, HTML or DOCX file that cannot be converted, the message naming it.
@@ -86,7 +89,7 @@ def read_document(path: Path, root: Path) -> Document:
     suffix = path.suffix.lower()
     try:
         _size_limit(path, path.stat().st_size, MAX_CONVERTED_FILE_BYTES if suffix in CONVERTED else MAX_FILE_BYTES)
-        data = path.read_bytes()
+        data = path.read_bytes() if data is None else data
     except OSError as err:  # a dangling link, a folder named like a document, no permission
         raise QAError(f"{path}: cannot read it ({err.strerror or err})") from None
     if suffix in CONVERTED:
@@ -114,23 +117,34 @@ def load_corpus(folder: str | os.PathLike, quiet: bool = False) -> list[Document
     Args:
         quiet: leave the warnings out (a check that the index is current reads the corpus again).
     """
+    return read_corpus(folder, quiet)[0]
+
+
+def read_corpus(folder: str | os.PathLike, quiet: bool = False) -> tuple[list[Document], str]:
+    """load_corpus's documents and source_hash's digest of the files, each file read once."""
     root = Path(folder)
     docs, skipped, unread = [], 0, []
+    digest = hashlib.sha256()
     paths = corpus_files(root, unread)
     if not quiet:
         for path in unread:
             print(f"qa: warning: {path}: left out, qa does not read {path.suffix.lower()} files "
                   f"(it reads {', '.join(SUFFIXES)}); save it as PDF or DOCX", file=sys.stderr, flush=True)
     for path in paths:
+        try:  # an oversized file is not read at all: read_document refuses it by its size
+            data = path.read_bytes() if path.stat().st_size <= MAX_CONVERTED_FILE_BYTES else None
+        except OSError:
+            data = None  # read_document names what is wrong with it
+        digest.update(_file_digest(path, root, hashlib.sha256(data).digest() if data is not None else None))
         try:
-            docs.append(read_document(path, root))
+            docs.append(read_document(path, root, data))
         except SkippedDocument as err:
             skipped += 1
             if not quiet:
                 print(f"qa: warning: {err}", file=sys.stderr, flush=True)
     if not docs:
         raise QAError(f"no readable documents in corpus folder {root}: all {skipped} file(s) were left out")
-    return docs
+    return docs, digest.hexdigest()
 
 
 def corpus_hash(docs: list[Document]) -> str:
@@ -141,18 +155,24 @@ def corpus_hash(docs: list[Document]) -> str:
     return digest.hexdigest()
 
 
+def _file_digest(path: Path, root: Path, sha256: bytes | None) -> bytes:
+    """One file's share of source_hash: its path, then the SHA-256 of its bytes (None: unreadable)."""
+    return path.relative_to(root).as_posix().encode("utf-8") + b"\0" + (sha256 if sha256 is not None
+                                                                         else b"\0unreadable")
+
+
 def source_hash(folder: str | os.PathLike) -> str:
     """A digest of every corpus file's path and bytes, as found on disk: same digest, same documents, without
     converting a PDF, HTML or DOCX file again (a check that an index is current runs at every `qa ask`)."""
     root = Path(folder)
     digest = hashlib.sha256()
     for path in corpus_files(root):
-        digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
         try:
             with open(path, "rb") as f:
-                digest.update(hashlib.file_digest(f, "sha256").digest())
+                part = hashlib.file_digest(f, "sha256").digest()
         except OSError:  # load_corpus says what is wrong with it
-            digest.update(b"\0unreadable")
+            part = None
+        digest.update(_file_digest(path, root, part))
     return digest.hexdigest()
 
 
