@@ -3,7 +3,8 @@
     python eval/chat_turns.py http://127.0.0.1:7860/ [--turns 50] [--json out.json]
 
 Needs Debian's chromium and Playwright; the server is any running `qa serve`. The page's own question box and
-reply elements are found by their selectors (the current page's, or the Gradio page's before 0.x).
+reply elements are found by their selectors: --page static (this page) or gradio (the Gradio page it replaced,
+on a checkout from before 2026-12-02).
 """
 from __future__ import annotations
 
