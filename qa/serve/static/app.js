@@ -199,7 +199,6 @@ $("qa-add").addEventListener("click", () => {
   $("qa-add").setAttribute("aria-expanded", String(open));
 });
 
-window.qaChat = { state, ask, openSource };
 loadCorpora().then(() => showCorpus(state.corpus)).catch((err) => {
   $("qa-log").append(el("div", { class: "qa-msg qa-error", text: `The server did not answer: ${err.message}` }));
 });
