@@ -72,7 +72,7 @@ test: install
 	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
 
-# The browser test's screenshots of a session (answer, sources open, abstention), for the README.
+# The browser tests' screenshots (answer, source panel, abstention, upload, a PDF's page, phone), for the README and docs.
 screenshots: install
 	QA_SCREENSHOT_DIR=docs $(PY) -m pytest -q tests/test_browser.py
 

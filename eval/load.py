@@ -4,7 +4,7 @@ response is checked against the answer the same server gave when asked one quest
     python eval/load.py --index index --clients 32 --seconds 60
 
 It starts `python -m qa serve --port 0` on 127.0.0.1 over the given index, takes the single-threaded
-reference answers (the API's JSON bytes and the chat's reply HTML) for the curated questions, then runs the
+reference answers (the JSON bytes of /api/ask and /api/chat) for the curated questions, then runs the
 clients until the time is up (requests in flight finish), samples the server's resident memory every second,
 stops the server and writes eval/results/load.json and eval/results/load.md. Exit status 0 means no errors,
 no wrong answers and (for runs of 30 s or more) memory flat; 1 otherwise.
@@ -95,41 +95,13 @@ async def ask(client: httpx.AsyncClient, question: str) -> bytes:
     return r.content
 
 
-def chat_endpoint(schema: dict) -> str:
-    """The chat's submit event: Gradio names events after their function (respond, respond_1, ...); the
-    question box's is the one that takes the message as its first input."""
-    for name, endpoint in schema.get("named_endpoints", {}).items():
-        params = [p.get("parameter_name") for p in endpoint.get("parameters", [])]
-        if params[:1] == ["message"] and "history" in params:
-            return name.strip("/")
-    raise SystemExit("no chat endpoint taking a message in the Gradio API")
-
-
-async def chat(client: httpx.AsyncClient, endpoint: str, question: str) -> str:
-    """One chat turn in a fresh conversation through Gradio's HTTP API; returns the assistant's reply HTML."""
-    r = await client.post(f"/gradio_api/call/{endpoint}", json={"data": [question, [], 5]})
+async def chat(client: httpx.AsyncClient, question: str) -> bytes:
+    """One chat turn in a fresh conversation through POST /api/chat; returns the reply's JSON bytes."""
+    r = await client.post("/api/chat", json={"message": question, "k": 5})
     if r.status_code != 200:
-        raise RuntimeError(f"chat call status {r.status_code}: {r.text[:200]}")
-    event = r.json()["event_id"]
-    r = await client.get(f"/gradio_api/call/{endpoint}/{event}")
-    kind, data = "", None
-    for line in r.text.splitlines():
-        if line.startswith("event:"):
-            kind = line.split(":", 1)[1].strip()
-        elif line.startswith("data:") and kind in ("complete", "error"):
-            data = line.split(":", 1)[1].strip()
-            break
-    if kind != "complete" or not data:
-        raise RuntimeError(f"chat event {kind or 'missing'}: {str(data)[:200]}")
-    history = json.loads(data)[1]
-    reply = history[-1]
-    if reply.get("role") != "assistant":
-        raise RuntimeError("chat reply missing")
-    content = reply["content"]
-    return content if isinstance(content, str) else "".join(part.get("text", "") for part in content)
+        raise RuntimeError(f"chat status {r.status_code}: {r.text[:200]}")
+    return r.content
 
-
-# ---------------------------------------------------------------- the run
 
 def percentile(values: list[float], q: float) -> float:
     if not values:
@@ -153,11 +125,9 @@ async def run(server: Server, questions: list[str], clients: int, seconds: float
     timeout = httpx.Timeout(300.0)
     limits = httpx.Limits(max_connections=clients + 2, max_keepalive_connections=clients + 2)
     async with httpx.AsyncClient(base_url=server.url.rstrip("/"), timeout=timeout, limits=limits) as client:
-        schema = (await client.get("/gradio_api/info")).json()
-        endpoint = chat_endpoint(schema)
         started = time.perf_counter()
         reference_ask = {q: await ask(client, q) for q in questions}
-        reference_chat = {q: await chat(client, endpoint, q) for q in questions}
+        reference_chat = {q: await chat(client, q) for q in questions}
         reference_seconds = time.perf_counter() - started
 
         latencies: dict[str, list[float]] = {"ask": [], "chat": []}
@@ -187,7 +157,7 @@ async def run(server: Server, questions: list[str], clients: int, seconds: float
                     if kind == "ask":
                         ok = await ask(client, question) == reference_ask[question]
                     else:
-                        ok = await chat(client, endpoint, question) == reference_chat[question]
+                        ok = await chat(client, question) == reference_chat[question]
                 except Exception as err:  # noqa: BLE001 - every failure is counted and reported
                     errors.append(f"{kind}: {err.__class__.__name__}: {str(err)[:200]}")
                     continue
@@ -202,7 +172,7 @@ async def run(server: Server, questions: list[str], clients: int, seconds: float
         await sampler
         rss.append((elapsed, server.rss_mb()))
 
-    # Memory: over the second half of the run, once allocator, caches and Gradio's session store have warmed up.
+    # Memory: over the second half of the run, once allocator and caches have warmed up.
     steady = [s for s in rss if s[0] >= elapsed * 0.5] or rss
     head = [mb for _, mb in steady[: max(1, len(steady) // 10)]]
     tail = [mb for _, mb in steady[-max(1, len(steady) // 10):]]
@@ -253,10 +223,10 @@ response compared byte for byte with the server's single-threaded answer to the 
 {rows}
 
 The model and index are shared under one lock, so requests are answered one at a time and throughput is
-that of one worker. `/api/ask` requests wait only for that lock; chat turns also wait in Gradio's queue,
-which runs one event at a time, so with half the clients chatting each turn waits for the ones ahead of it.
-Memory is judged over the second half of the run, after caches and Gradio's session store (bounded at
-`qa.serve.app.CHAT_SESSIONS` conversations) have filled.
+that of one worker. `/api/ask` requests wait only for that lock; chat turns (POST /api/chat) wait for the
+same lock, so with half the clients chatting each turn waits for the ones ahead of it.
+Memory is judged over the second half of the run, after the caches have filled (the server keeps no conversation:
+the page sends the previous turn with each message).
 """
 
 

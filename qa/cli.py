@@ -157,9 +157,23 @@ def cmd_serve(args) -> int:
     sock = listen(args.host, args.port)  # a port in use fails now, before the model loads
     try:
         service = Service(_load("ask", args))
-        run(service, sock)
+        run(service, sock, uploads=None if args.uploads == "off" else args.uploads)
     finally:
         sock.close()
+    return 0
+
+
+def cmd_show(args) -> int:
+    from .chat.source import parse_range, source_view
+    from .chat.terminal import format_source
+    from .index.store import load_index
+
+    doc, start, end = parse_range(args.citation)
+    view = source_view(load_index(args.index), doc, start, end, args.context)
+    if args.json:
+        _print_json(view, sys.stdout)
+    else:
+        print(format_source(view, sys.stdout), flush=True)
     return 0
 
 
@@ -172,7 +186,7 @@ def cmd_eval(rest: list[str]) -> int:
     return int(cli_eval(rest) or 0)
 
 
-COMMANDS: dict[str, Callable] = {"index": cmd_index, "search": cmd_search, "ask": cmd_ask, "serve": cmd_serve}
+COMMANDS: dict[str, Callable] = {"index": cmd_index, "search": cmd_search, "ask": cmd_ask, "serve": cmd_serve, "show": cmd_show}
 
 
 # ---------------------------------------------------------------- entry point

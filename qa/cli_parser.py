@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
 from . import __version__
 
 DEFAULT_CORPUS = "corpus"
 DEFAULT_INDEX = "index"
+# uploaded corpora are state of the server, kept out of the clone: $XDG_STATE_HOME/qa/uploads
+DEFAULT_UPLOADS = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "qa" / "uploads"
 MODES = ("hybrid", "dense", "bm25")  # qa.retrieve.MODES, repeated here so that --help imports nothing heavy
 STORE_HELP = ("keep the passages' vectors and BM25 in Milvus: milvus://host:port/collection (a server or "
               "cluster; token in QA_MILVUS_TOKEN) or a Milvus Lite file ending in .db; see docs/milvus.md")
@@ -67,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                "  qa ask --json - < questions.txt\n"
                "  qa search \"cobalt export ban\" -k 3\n"
                "  qa serve --port 7860\n"
+               "  qa show ge-honglin-2025-mining-speech.md:13264-13495\n"
                "A missing or stale index is rebuilt from its corpus on first use.")
     parser.add_argument("--version", action="version", version=f"qa {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -115,9 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 "(default: the model shipped in the package; also QA_ANSWER_MODEL)")
 
     p = commands.add_parser("serve", help="serve the web chat and the HTTP API (one server, loopback by default)",
-                            description="Serve the chat (Gradio) at / and the HTTP API at /api/ask, /api/search "
-                                        "and /api/health (schema at /openapi.json), over one loaded index. "
-                                        "Ctrl-C stops it.")
+                            description="Serve the chat at / and the HTTP API at /api/ask, /api/search, /api/chat, "
+                                        "/api/source, /api/corpora and /api/health (schema at /openapi.json), over "
+                                        "one loaded index and the corpora uploaded from the chat. Ctrl-C stops it.")
     p.add_argument("--index", default=DEFAULT_INDEX, metavar="DIR", help=f"index folder (default: {DEFAULT_INDEX}/)")
     p.add_argument("--corpus", default=None, metavar="DIR",
                    help="corpus to check the index against and rebuild it from when missing or stale "
@@ -129,6 +134,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_port, default=7860, help="port to listen on (default: 7860; 0 picks a free one)")
     p.add_argument("--answer-model", default=None, metavar="DIR",
                    help="answer model folder made by qa train, or 'off' (default: the shipped one)")
+    p.add_argument("--uploads", default=str(DEFAULT_UPLOADS), metavar="DIR",
+                   help="folder for the corpora uploaded from the chat, one subfolder each, or 'off' "
+                        f"(default: {DEFAULT_UPLOADS})")
+
+    p = commands.add_parser("show", help="show a cited range in its document, highlighted, with page and heading",
+                            description="Print the heading path, page (PDF) and text around DOC:START-END, the "
+                                        "form qa ask prints citations in, with the cited range highlighted.")
+    p.add_argument("citation", metavar="DOC:START-END", help="e.g. notes.md:243-325")
+    p.add_argument("--index", default=DEFAULT_INDEX, metavar="DIR", help=f"index folder (default: {DEFAULT_INDEX}/)")
+    p.add_argument("--context", type=_non_negative, default=None, metavar="N",
+                   help="characters shown either side (default: the whole PDF page, else 600)")
+    p.add_argument("--json", action="store_true", help="print the JSON of GET /api/source instead of text")
 
     commands.add_parser("eval", help="run the evaluation harness (qa eval --help for its options)", add_help=False)
     commands.add_parser("train", help="train the answer model on question files (qa train --help for its options)",

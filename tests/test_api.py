@@ -1,4 +1,4 @@
-"""The HTTP API in process (FastAPI TestClient over the full app, chat mounted): ask, search and health, the
+"""The HTTP API in process (FastAPI TestClient over the full app, chat routes included): ask, search and health, the
 same JSON as the CLI, 422 for invalid bodies and over-long questions, 413 for oversized bodies, no 500s,
 and the routes documented in /openapi.json."""
 from __future__ import annotations

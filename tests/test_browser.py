@@ -1,6 +1,6 @@
 """End to end in a real browser: `qa serve` on the speech in a subprocess, driven in headless Debian Chromium by
-Playwright. The answer, its highlight and its citation appear; sources open; an abstention is plainly worded;
-a follow-up is resolved; nothing is fetched from outside 127.0.0.1.
+Playwright, as a person would use it: ask, open the citation in its document, copy, follow up, be refused, upload a
+PDF and an HTML page and ask them, and the same on a phone; nothing is fetched from outside 127.0.0.1.
 
 Screenshots go to a temporary folder, or to $QA_SCREENSHOT_DIR when set (`make screenshots` sets it to docs/).
 Playwright's own browser download is never used: the test runs Debian's chromium (`apt-get install chromium`).
@@ -41,11 +41,12 @@ pytestmark = pytest.mark.skipif(_chromium() is None,
 
 
 @pytest.fixture(scope="module")
-def server(speech_index_dir):
-    """`qa serve --port 0` on the speech index; yields its base URL and stops it afterwards."""
+def server(speech_index_dir, tmp_path_factory):
+    """`qa serve --port 0` on the speech index, uploads in a temporary folder; yields its base URL, then stops it."""
     env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--index", str(speech_index_dir),
-                             "--corpus", str(SPEECH_CORPUS), "--port", "0"], cwd=REPO, env=env,
+                             "--corpus", str(SPEECH_CORPUS), "--port", "0",
+                             "--uploads", str(tmp_path_factory.mktemp("uploads"))], cwd=REPO, env=env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
     found = threading.Event()
@@ -98,108 +99,211 @@ def api_ask(url: str, question: str) -> dict:
         return json.loads(r.read())
 
 
-def top(locator) -> None:
-    """Scroll the chat so that `locator` is at the top of its view (for the screenshots)."""
-    locator.evaluate("e => { e.scrollIntoView({block: 'start'}); window.scrollTo(0, 0); }")
-    locator.page.wait_for_timeout(300)
 
+class Browser:
+    """One Chromium page on the server, with every request recorded and any not for the server refused."""
 
-def test_the_chat_in_a_real_browser(server, shots):
-    from playwright.sync_api import expect, sync_playwright
+    def __init__(self, p, server: str, **context):
+        self.server, self.requests, self.outside, self.errors = server, [], [], []
+        self.browser = p.chromium.launch(executable_path=_chromium(), args=ARGS)
+        self.context = self.browser.new_context(service_workers="block", **context)
+        self.context.route("**/*", self._gate)
+        self.page = self.context.new_page()
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.errors.append(d.message), d.dismiss()))
+        self.page.goto(server, wait_until="load")
 
-    requests: list[str] = []
-    outside: list[str] = []
+    def local(self, address: str) -> bool:
+        return address.startswith(self.server) or address.startswith(("data:", "blob:", "about:"))
 
-    def local(address: str) -> bool:
-        return address.startswith(server) or address.startswith(("data:", "blob:", "about:"))
-
-    def gate(route):  # record every request; anything not for this server is refused, so nothing leaves
-        if local(route.request.url):
+    def _gate(self, route):
+        if self.local(route.request.url):
             route.continue_()
         else:
-            outside.append(route.request.url)
+            self.outside.append(route.request.url)
             route.abort()
 
+    def ask(self, question: str):
+        from playwright.sync_api import expect
+
+        replies = self.page.locator("#qa-log .qa-reply")
+        before = replies.count()
+        self.page.locator("#qa-question").fill(question)
+        self.page.locator("#qa-question").press("Enter")
+        expect(replies).to_have_count(before + 1, timeout=TIMEOUT_MS)
+        return replies.nth(before)
+
+    def close(self) -> None:
+        self.browser.close()
+        assert self.requests and all(self.local(u) for u in self.requests), [u for u in self.requests if not self.local(u)]
+        assert not self.outside, f"requests outside the server: {self.outside}"
+        assert not self.errors, self.errors
+
+
+def shot(page, path: Path, locator=None) -> None:
+    if locator is not None:
+        locator.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(250)
+    page.screenshot(path=str(path))
+
+
+def test_ask_open_the_citation_copy_follow_up_and_be_refused(server, shots):
+    from playwright.sync_api import expect, sync_playwright
+
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=_chromium(), args=ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1200, "height": 1300}, service_workers="block")
-            context.route("**/*", gate)
-            page = context.new_page()
-            page.on("request", lambda r: requests.append(r.url))
-            page.on("websocket", lambda ws: requests.append(ws.url))
-            dialogs: list[str] = []
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.goto(server, wait_until="load")
-            box = page.locator("#qa-question textarea")
-            expect(box).to_be_visible(timeout=TIMEOUT_MS)
-            replies = page.locator("#qa-chat .qa-reply")
+        b = Browser(p, server, viewport={"width": 1280, "height": 900}, permissions=["clipboard-read", "clipboard-write"])
+        page = b.page
+        expect(page.locator("#qa-title")).to_have_text("Ask the speech", timeout=TIMEOUT_MS)
+        assert "/api/" not in page.locator("#qa-header").inner_text()  # no HTTP routes shown to end users
 
-            def ask(question: str) -> None:
-                before = replies.count()
-                box.fill(question)
-                box.press("Enter")
-                expect(replies).to_have_count(before + 1, timeout=TIMEOUT_MS)
+        # an answer: short answer, the answer marked in the quote, the citation in words, confidence in words
+        expected = api_ask(server, COPPER)
+        cited = expected["citations"][0]
+        page.locator(".qa-example", has_text=COPPER).click()  # the example questions are clickable
+        expect(page.locator("#qa-log .qa-reply")).to_have_count(1, timeout=TIMEOUT_MS)
+        reply = page.locator("#qa-log .qa-reply").first
+        expect(reply.locator(".qa-short")).to_have_text(expected["answer"])
+        expect(reply.locator(".qa-quote mark.qa-answer")).to_have_text(expected["answer"])
+        assert reply.locator(".qa-quote").inner_text().strip() == expected["quote"].strip()
+        expect(reply.locator(".qa-cite").first).to_contain_text(f"characters {cited['start']}–{cited['end']}")
+        expect(reply.locator(".qa-cite").first).to_contain_text("§" + cited["heading"].split(" › ")[-1])
+        conf = reply.locator(".qa-conf")
+        assert conf.inner_text() in ("likely answer", "possible answer", "unsure")
+        assert conf.get_attribute("title") == f"calibrated probability {expected['confidence']:.2f}"
+        expect(reply.locator(".qa-conf-note")).to_contain_text("in 100")
 
-            # an answer: the short answer, the answer marked inside the quote, the citation
-            expected = api_ask(server, COPPER)
-            cited = expected["citations"][0]
-            ask(COPPER)
-            reply = replies.nth(0)
-            expect(reply.locator(".qa-short")).to_have_text(expected["answer"])
-            assert "Yulong Copper Mine" in expected["quote"]
-            expect(reply.locator(".qa-quote mark.qa-answer")).to_have_text(expected["answer"])
-            assert reply.locator(".qa-quote").inner_text().strip() == expected["quote"].strip()
-            citation = reply.locator(".qa-cite")
-            expect(citation).to_contain_text(f"{cited['doc']} · characters {cited['start']}–{cited['end']}")
-            expect(citation).to_contain_text(cited["heading"].split(" › ")[-1])
+        # the sources: folded, overlapping passages merged, headings shown without their # marks
+        sources = reply.locator("details.qa-sources")
+        assert sources.get_attribute("open") is None
+        sources.locator("summary").click()
+        expect(sources.locator("mark.qa-cited").first).to_be_visible()
+        assert sources.locator("li").count() < len(expected["passages"])  # neighbours overlap: merged
+        assert "#" not in " ".join(sources.locator(".qa-src-heading").all_inner_texts())
+        shot(page, shots / "chat-answer.png", page.locator("#qa-log .qa-user").first)
 
-            # a follow-up answered from the conversation, saying what it answered
-            ask("How dependent is China on imported cobalt?")
-            ask("And for nickel?")
-            expect(replies.nth(2).locator(".qa-resolved")).to_have_text(
-                "Answering: How dependent is China on imported nickel?")
-            expect(replies.nth(1).locator(".qa-resolved")).to_have_count(0)
-            top(page.locator("#qa-chat .qa-question").nth(1))  # an answer, and the follow-up after it
-            page.screenshot(path=str(shots / "chat-answer.png"))
+        # the citation opens the document at the cited range, highlighted in its context
+        reply.locator(".qa-cite-line .qa-cite").first.click()
+        panel = page.locator("#qa-panel")
+        expect(panel).to_be_visible()
+        expect(panel.locator("mark.qa-cited")).to_have_text(cited["text"])
+        expect(panel.locator("#qa-panel-where")).to_contain_text(cited["heading"])
+        assert panel.locator("mark.qa-cited").evaluate(
+            "m => { const r = m.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }")
+        shot(page, shots / "chat-source.png")
+        page.keyboard.press("Escape")
+        expect(panel).to_be_hidden()
 
-            # the sources, one click away, the cited sentence marked inside its passage
-            sources = reply.locator("details.qa-sources")
-            expect(sources.locator("li")).to_have_count(5)
-            expect(sources.locator("li").first).not_to_be_visible()
-            sources.locator("summary").click()
-            expect(sources.locator("li").first).to_be_visible()
-            expect(sources.locator("mark.qa-cited").first).to_contain_text(cited["text"][:40])
-            expect(sources.locator(".qa-tag-cited").first).to_have_text("cited")
-            top(reply.locator(".qa-cite"))
-            page.screenshot(path=str(shots / "chat-sources.png"))
+        # copy gives plain text: answer, quote, citation; never HTML
+        reply.locator(".qa-copy").click()
+        expect(reply.locator(".qa-copy")).to_have_text("Copied")
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied.splitlines()[0] == expected["answer"] and expected["quote"] in copied
+        assert f"characters {cited['start']}–{cited['end']}" in copied and "<" not in copied and "&#" not in copied
 
-            # an abstention, plainly worded, with the closest passages marked as not answering
-            ask(OFF_TOPIC)
-            abstain = replies.nth(3)
-            expect(abstain.locator(".qa-abstain")).to_contain_text("The speech does not say.")
-            expect(abstain.locator(".qa-abstain")).to_contain_text(OFF_TOPIC)
-            expect(abstain.locator(".qa-tag-no").first).to_have_text("does not answer")
-            assert abstain.locator(".qa-short, mark.qa-answer").count() == 0
-            top(page.locator("#qa-chat .qa-question").nth(3))
-            page.screenshot(path=str(shots / "chat-abstain.png"))
+        # a follow-up answered from the conversation, saying what it answered
+        b.ask("How dependent is China on imported cobalt?")
+        follow = b.ask("And for nickel?")
+        expect(follow.locator(".qa-resolved")).to_have_text("Answering: How dependent is China on imported nickel?")
 
-            # what the user types is shown as text too
-            ask("<img src=x onerror=alert(1)> **bold** [link](http://example.com)")
-            expect(page.locator("#qa-chat .qa-question").last).to_have_text(
-                "<img src=x onerror=alert(1)> **bold** [link](http://example.com)")
-            assert page.locator("#qa-chat img[src=x], #qa-chat a[href^='http://example']").count() == 0
+        # a refusal says so first, its nearest passages folded
+        refusal = b.ask(OFF_TOPIC)
+        first = refusal.locator(":scope > *").first
+        expect(first).to_have_class(re.compile("qa-verdict"))
+        expect(first).to_contain_text("The speech does not say.")
+        assert refusal.locator("details.qa-sources").get_attribute("open") is None
+        expect(refusal.locator("details.qa-sources summary")).to_contain_text("none of them answers")
+        assert refusal.locator(".qa-short, mark.qa-answer").count() == 0
+        shot(page, shots / "chat-abstain.png", page.locator("#qa-log .qa-user").last)
 
-            # the k control and the clear button
-            page.locator("#qa-k input[type=number]").fill("2")
-            page.locator("#qa-k input[type=number]").press("Enter")
-            ask("How much did the price of refined cobalt rise in two months?")
-            expect(replies.last.locator("details.qa-sources li")).to_have_count(2)
-            page.locator("#qa-clear").click()
-            expect(replies).to_have_count(0, timeout=TIMEOUT_MS)
-            assert not dialogs
-        finally:
-            browser.close()
+        # what the user types is shown as text; labels are text
+        hostile = "<img src=x onerror=alert(1)> **bold** [link](http://example.com)"
+        b.ask(hostile)
+        expect(page.locator("#qa-log .qa-question").last).to_have_text(hostile)
+        assert page.locator("#qa-log img, #qa-log a, #qa-log script").count() == 0
+        labels = page.locator("[aria-label]").evaluate_all("es => es.map(e => e.getAttribute('aria-label'))")
+        assert labels and not [x for x in labels if "<" in x or "&#" in x]
 
-    assert requests and all(local(u) for u in requests), [u for u in requests if not local(u)]
-    assert not outside, f"requests outside 127.0.0.1: {outside}"
+        # sources per answer, and clear
+        page.locator("#qa-add").click()
+        page.locator("#qa-k").fill("1")
+        one = b.ask("How much did the price of refined cobalt rise in two months?")
+        expect(one.locator("details.qa-sources li")).to_have_count(1)
+        page.locator("#qa-clear").click()
+        expect(page.locator("#qa-log .qa-reply")).to_have_count(0)
+        b.close()
+
+
+HOSTILE = ("# Notes\n\nThe guard said <script>window.pwned=1</script> was the password. "
+           "The *second* guard said **never** and [clicked](javascript:alert(1)).\n")
+
+
+def test_upload_a_pdf_and_an_html_page_ask_them_and_see_the_cited_page(server, shots, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    from test_formats import FERRY_PAGE, TWO_PAGES, pdf_bytes
+
+    files = {"mill.pdf": pdf_bytes(TWO_PAGES), "ferry.html": FERRY_PAGE, "guards.md": HOSTILE.encode()}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    with sync_playwright() as p:
+        b = Browser(p, server, viewport={"width": 1280, "height": 900})
+        page = b.page
+        expect(page.locator("#qa-title")).to_have_text("Ask the speech", timeout=TIMEOUT_MS)
+        page.locator("#qa-add").click()
+        page.locator("#qa-files").set_input_files([str(tmp_path / n) for n in files])
+        expect(page.locator("#qa-progress")).to_be_visible()
+        expect(page.locator("#qa-upload-status")).to_contain_text("Indexed 3 file(s)", timeout=180_000)
+        assert page.locator("#qa-progress").evaluate("e => e.value") == 1
+        expect(page.locator("#qa-title")).to_have_text("Ask the documents")
+        assert page.locator("#qa-corpus").input_value() == "mill"
+        assert page.locator("#qa-corpus option").count() == 2  # the picker lists both corpora
+        shot(page, shots / "chat-upload.png")
+
+        reply = b.ask("When did the mill close?")
+        expect(reply.locator(".qa-cite").first).to_contain_text("mill.pdf, page 2")
+        reply.locator(".qa-cite-line .qa-cite").first.click()
+        panel = page.locator("#qa-panel")
+        expect(panel.locator("#qa-panel-where")).to_contain_text("page 2 of 2")
+        expect(panel.locator("mark.qa-cited")).to_contain_text("1961")
+        assert "1820" not in panel.locator("#qa-panel-text").inner_text()  # page 2 alone
+        shot(page, shots / "chat-pdf-source.png")
+        page.locator("#qa-panel-close").click()
+
+        ferry = b.ask("How much do adult tickets cost?")
+        expect(ferry.locator(".qa-cite").first).to_contain_text("ferry.html")
+        # a hostile document's markup is shown as its characters, and runs nothing
+        guards = b.ask("What did the guard say was the password?")
+        expect(guards.locator(".qa-quote")).to_contain_text("<script>window.pwned=1</script>")
+        assert page.evaluate("window.pwned === undefined")
+        assert page.locator("#qa-log script, #qa-log a, #qa-log strong.x, #qa-log em").count() == 0
+
+        # the picker switches back
+        page.locator("#qa-corpus").select_option("default")
+        expect(page.locator("#qa-title")).to_have_text("Ask the speech")
+        b.close()
+
+
+def test_on_a_phone_the_header_is_slim_and_the_chat_one_column(server, shots):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        b = Browser(p, server, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        page = b.page
+        expect(page.locator("#qa-title")).to_have_text("Ask the speech", timeout=TIMEOUT_MS)
+        assert page.locator("#qa-header").bounding_box()["height"] <= 110
+        for question in (COPPER, "How dependent is China on imported cobalt?", OFF_TOPIC):
+            b.ask(question)
+        width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert width[0] <= width[1], width  # no horizontal scroll
+        # one scrolling column: the page scrolls, the conversation inside it does not scroll on its own
+        assert page.evaluate("document.documentElement.scrollHeight > innerHeight")
+        assert page.locator("#qa-log").evaluate("e => e.scrollHeight <= e.clientHeight + 1")
+        box = page.locator("#qa-form").bounding_box()
+        assert box["y"] + box["height"] <= 844 + 1 and box["y"] > 700  # the question box stays at the bottom
+        page.evaluate("window.scrollTo(0, 0)")
+        shot(page, shots / "chat-phone.png")
+        page.locator("#qa-log .qa-cite").first.click()
+        expect(page.locator("#qa-panel")).to_be_visible()
+        assert page.locator("#qa-panel").bounding_box()["width"] >= 389  # a full overlay
+        b.close()

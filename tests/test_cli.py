@@ -93,7 +93,7 @@ def test_every_command_and_option_has_help_and_is_documented():
     docs = "\n".join(p.read_text(encoding="utf-8") for p in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))])
     sections = cli_reference_sections()
     commands = next(a for a in build_parser()._actions if a.dest == "command")
-    assert set(commands.choices) == {"index", "search", "ask", "serve", "eval", "train"}
+    assert set(commands.choices) == {"index", "search", "ask", "serve", "show", "eval", "train"}
     for name in commands.choices:
         helps = [a.help for a in commands._choices_actions if a.dest == name]
         assert helps and helps[0], f"qa {name} has no help text"

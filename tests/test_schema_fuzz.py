@@ -8,7 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
-ROUTES = [("POST", "/api/ask"), ("POST", "/api/search"), ("GET", "/api/health")]
+ROUTES = [("POST", "/api/ask"), ("POST", "/api/search"), ("POST", "/api/chat"), ("GET", "/api/health"),
+          ("GET", "/api/source"), ("GET", "/api/corpora"), ("GET", "/api/corpora/{name}"),
+          ("PUT", "/api/corpora/{name}/files/{filename}"), ("POST", "/api/corpora/{name}/build")]
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +18,7 @@ def api_schema(speech_assistant):
     from qa.serve.app import create_app
     from qa.serve.service import Service
 
-    app = create_app(Service(speech_assistant))  # the app `qa serve` runs: API and chat mounted together
+    app = create_app(Service(speech_assistant))  # the app `qa serve` runs: API and chat together
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
@@ -27,7 +29,7 @@ def test_the_schema_covers_every_api_route(api_schema):
 
 # schemathesis's own pytest plugin does not run under pytest 9, so its cases are drawn as Hypothesis strategies.
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda m: m.value)
-@pytest.mark.parametrize("method, path", ROUTES[:2])
+@pytest.mark.parametrize("method, path", ROUTES[:3])
 def test_the_api_never_answers_with_a_5xx(api_schema, method, path, mode):
     operation = api_schema[path][method]
     statuses = []

@@ -1,47 +1,27 @@
-"""HTML for the chat: answers, quotes with the answer marked, citations and sources, built from exact offsets.
+"""What the chat shows of an answer, as JSON for the page: text pieces cut by exact offsets, never HTML.
 
-Every piece of corpus text goes through `escape`, which escapes HTML and also turns the characters that
-Markdown, LaTeX or link detection would act on into character references. The chat renders messages as
-Markdown, so a document containing `<script>`, `**bold**`, `[a](link)` or `$x$` shows exactly those
-characters and nothing else. The only tags are the ones written here.
+The page builds its elements from these pieces with textContent, so a document containing `<script>` or
+`**bold**` shows exactly those characters. Every piece is `source[start:end]`; headings lose only their `#` marks.
 """
 from __future__ import annotations
 
 import re
 
 from .followup import Resolved
-from ..records import Answer, Document
+from ..records import Answer, Document, page_of
 
-# Markdown, LaTeX and autolink syntax: each becomes a numeric character reference, which every renderer
-# passes through as the literal character.
-_ACTIVE = re.compile(r"[\\`*_\[\]{}()#+\-.!|~$:/<>&\"'=^@%]")
-_NEWLINE = re.compile(r"\r\n|\r|\n")
-
-
-def escape(text: str) -> str:
-    """Text as inert HTML: no tag, entity, Markdown, LaTeX or link can come out of it (all that
-    `html.escape` escapes, and the Markdown punctuation besides). Line breaks stay,
-    as `&#10;` (shown by the `white-space: pre-wrap` of the corpus text styles), so that no blank line
-    can end the surrounding HTML block."""
-    out = _ACTIVE.sub(lambda m: f"&#{ord(m.group())};", text)
-    return _NEWLINE.sub("&#10;", out)
+# Calibrated probability that the corpus answers -> words (docs/http-api.md lists the bands).
+BANDS = ((0.7, "likely answer"), (0.4, "possible answer"), (0.0, "unsure"))
+_HEADING = re.compile(r"[ ]{0,3}#{1,6}[ \t]+")
 
 
-def excerpt(source: str, start: int, end: int, marks: list[tuple[int, int, str]] = ()) -> str:
-    """`source[start:end]`, escaped, with each (mark_start, mark_end, class) range inside it in a <mark>.
+def confidence_words(p: float) -> str:
+    return next(words for floor, words in BANDS if p >= floor)
 
-    Marks are clipped to the excerpt; overlapping marks are merged into the first.
-    """
-    pieces, at = [], start
-    for m_start, m_end, css in sorted(marks):
-        m_start, m_end = max(m_start, at), min(m_end, end)
-        if m_start >= m_end:
-            continue
-        pieces.append(escape(source[at:m_start]))
-        pieces.append(f'<mark class="{css}">{escape(source[m_start:m_end])}</mark>')
-        at = m_end
-    pieces.append(escape(source[at:end]))
-    return "".join(pieces)
+
+def confidence_note(p: float) -> str:
+    return (f"{confidence_words(p).capitalize()}: about {round(p * 100)} in 100 questions given this confidence "
+            "are answered by the documents (calibrated on held-out Wikipedia articles, loosely elsewhere).")
 
 
 def corpus_noun(documents: dict[str, Document]) -> str:
@@ -66,80 +46,107 @@ def does_not_say(noun: str) -> str:
     return "The documents do not say" if noun == "documents" else f"The {noun} does not say"
 
 
-def question_html(question: str) -> str:
-    return f'<div class="qa-question">{escape(question)}</div>'
+def pieces(source: str, start: int, end: int, marks=()) -> list[dict]:
+    """`source[start:end]` as blocks of pieces: a Markdown heading line is its own block (`heading`: true, its `#`
+    marks left out), and each (mark_start, mark_end, kind) range is a piece with `mark` set. Each piece's text is
+    `source[piece.start:piece.start + len(text)]`."""
+    blocks = []
+    for line in re.finditer(r"[^\n]*\n?", source[start:end]):
+        if not line.group():
+            break
+        a, b = start + line.start(), start + line.end()
+        head = _HEADING.match(source, source.rfind("\n", 0, a) + 1)  # the line may begin before the range
+        if head and max(a, head.end()) < b:
+            blocks.append({"heading": True, "start": max(a, head.end()), "end": b})
+        elif blocks and not blocks[-1]["heading"]:
+            blocks[-1]["end"] = b
+        else:
+            blocks.append({"heading": False, "start": a, "end": b})
+    out = []
+    for block in blocks:  # blank lines and the spaces at a block's edges are layout, not text to show
+        a, b = block["start"], block["end"]
+        while a < b and source[a].isspace():
+            a += 1
+        while b > a and source[b - 1].isspace():
+            b -= 1
+        if a < b:
+            out.append({"heading": block["heading"], "parts": _marked(source, a, b, marks)})
+    return out
 
 
-def _where(doc: str, start: int, end: int, heading: str, short: bool = False) -> str:
-    """Document, character range and heading path; `short` keeps the last heading, the path in a tooltip."""
-    where = f'<span class="qa-doc">{escape(doc)}</span> · characters {start}–{end}'
-    if heading and short:
-        where += (f' · <span class="qa-heading" title="{escape(heading)}">'
-                  f'{escape(heading.split(" › ")[-1])}</span>')
-    elif heading:
-        where += f' · <span class="qa-heading">{escape(heading)}</span>'
-    return where
+def _marked(source: str, start: int, end: int, marks) -> list[dict]:
+    parts, at = [], start
+    for m_start, m_end, kind in sorted(marks):
+        m_start, m_end = max(m_start, at), min(m_end, end)
+        if m_start >= m_end:
+            continue
+        if at < m_start:
+            parts.append({"start": at, "text": source[at:m_start], "mark": None})
+        parts.append({"start": m_start, "text": source[m_start:m_end], "mark": kind})
+        at = m_end
+    if at < end:
+        parts.append({"start": at, "text": source[at:end], "mark": None})
+    return parts
 
 
-def _sources(answer: Answer, documents: dict[str, Document], answered: bool) -> str:
-    """The retrieved passages, best first, with scores; the cited text marked inside each passage."""
-    items = []
+def last_heading(heading: str) -> str:
+    return heading.split(" › ")[-1] if heading else ""
+
+
+def where(doc: str, start: int, end: int, heading: str, page: int | None) -> str:
+    """"doc, page N, §heading, characters A–B": a citation in words (the copy text and the page's labels)."""
+    bits = [doc] + ([f"page {page}"] if page is not None else []) + ([f"§{last_heading(heading)}"] if heading else [])
+    return ", ".join(bits + [f"characters {start}–{end}"])
+
+
+def merged_sources(answer: Answer, documents: dict[str, Document]) -> list[dict]:
+    """The retrieved passages, overlapping ones of the same document merged into one range (best score kept),
+    in the order of their best passage; each with the cited text marked and whether it is cited."""
+    groups: list[dict] = []
     for hit in answer.passages:
         p = hit.passage
-        source = documents[p.doc].text
-        overlaps = [(c.start, c.end, "qa-cited") for c in answer.citations
-                    if c.doc == p.doc and c.start < p.end and c.end > p.start]
-        if answered:
-            tag = ('<span class="qa-tag qa-tag-cited">cited</span>' if overlaps
-                   else '<span class="qa-tag">retrieved</span>')
+        for g in groups:
+            if g["doc"] == p.doc and p.start <= g["end"] and g["start"] <= p.end:
+                g["start"], g["end"] = min(g["start"], p.start), max(g["end"], p.end)
+                g["passages"] += 1
+                break
         else:
-            tag = '<span class="qa-tag qa-tag-no">does not answer</span>'
-        items.append(
-            f'<li class="qa-passage{" qa-passage-cited" if overlaps else ""}">'
-            f'<div class="qa-passage-head">{tag} score {hit.score:.4f} · {_where(p.doc, p.start, p.end, p.heading, short=True)}</div>'
-            f'<div class="qa-text">{excerpt(source, p.start, p.end, overlaps)}</div></li>')
-    return "<ol class=\"qa-passages\">" + "".join(items) + "</ol>"
+            groups.append({"doc": p.doc, "start": p.start, "end": p.end, "score": round(hit.score, 6),
+                           "heading": p.heading, "passages": 1})
+    for g in groups:
+        document = documents[g["doc"]]
+        cited = [(c.start, c.end, "cited") for c in answer.citations
+                 if answer.answerable and c.doc == g["doc"] and c.start < g["end"] and c.end > g["start"]]
+        g["cited"] = bool(cited)
+        g["page"] = page_of(document, g["start"])
+        g["where"] = where(g["doc"], g["start"], g["end"], g["heading"], g["page"])
+        g["blocks"] = pieces(document.text, g["start"], g["end"], cited)
+    return groups
 
 
-def _hit_count(n: int) -> str:
-    return f"{n} passage{'s' * (n != 1)}"
-
-
-def answer_html(answer: Answer, documents: dict[str, Document], noun: str = "document",
-                resolved: Resolved | None = None) -> str:
-    """One chat reply: the short answer, the quote with the answer marked, the citation, and the sources
-    one click away; or a plainly worded abstention with the closest passages, marked as not answering."""
-    parts = ['<div class="qa-reply">']
-    if resolved is not None and resolved.rewritten:
-        parts.append(f'<div class="qa-resolved">Answering: {escape(resolved.question)}</div>')
-    if answer.answerable and answer.citations:
-        parts.append(f'<div class="qa-short">{escape(answer.answer)}</div>')
-        quote = []
+def reply(answer: Answer, documents: dict[str, Document], noun: str = "document",
+          resolved: Resolved | None = None) -> dict:
+    """One chat reply for the page: the verdict first (answer or "does not say"), the short answer, the quote
+    with the answer marked, the citations in words, confidence in words, the merged sources and the copy text."""
+    answered = bool(answer.answerable and answer.citations)
+    out = {"answered": answered, "rewritten": bool(resolved and resolved.rewritten),
+           "confidence": round(answer.confidence, 4), "confidence_words": confidence_words(answer.confidence),
+           "confidence_note": confidence_note(answer.confidence)}
+    if answered:
+        quote, cites = [], []
         for c in answer.citations:
-            source = documents[c.doc].text
             marks = []
-            if answer.answer and answer.answer_doc == c.doc:
-                a_start, a_end = answer.answer_start, answer.answer_start + len(answer.answer)
-                if c.start <= a_start and a_end <= c.end:
-                    marks.append((a_start, a_end, "qa-answer"))
-            quote.append(excerpt(source, c.start, c.end, marks))
-        parts.append(f'<blockquote class="qa-quote qa-text">{" … ".join(quote)}</blockquote>')
-        for c in answer.citations:
-            parts.append(f'<div class="qa-cite">— {_where(c.doc, c.start, c.end, c.heading)}'
-                         f' · confidence {answer.confidence:.2f}</div>')
-        if answer.passages:
-            parts.append(f'<details class="qa-sources"><summary>Sources: {_hit_count(len(answer.passages))} '
-                         f'retrieved, the cited text marked</summary>{_sources(answer, documents, True)}</details>')
+            a_start = answer.answer_start
+            if answer.answer and answer.answer_doc == c.doc and c.start <= a_start <= a_start + len(answer.answer) <= c.end:
+                marks.append((a_start, a_start + len(answer.answer), "answer"))
+            quote.append(_marked(documents[c.doc].text, c.start, c.end, marks))
+            cites.append({"doc": c.doc, "start": c.start, "end": c.end, "page": c.page, "heading": c.heading,
+                          "where": where(c.doc, c.start, c.end, c.heading, c.page)})
+        out.update(short=answer.answer, quote=quote, citations=cites)
+        out["copy"] = "\n".join([answer.answer, f"“{' … '.join(c.text for c in answer.citations)}”"]
+                                + [f"— {c['where']}" for c in cites])
     else:
-        parts.append(f'<div class="qa-abstain"><strong>{does_not_say(noun)}.</strong> Nothing in the {noun} '
-                     f'answers “{escape(answer.question)}” (confidence {answer.confidence:.2f}).</div>')
-        if answer.passages:
-            parts.append(f'<details class="qa-sources" open><summary>Closest {_hit_count(len(answer.passages))}: '
-                         f'none of them answers the question</summary>{_sources(answer, documents, False)}'
-                         f'</details>')
-    parts.append("</div>")
-    return "".join(parts)
-
-
-def error_html(message: str) -> str:
-    return f'<div class="qa-reply qa-error">{escape(message)}</div>'
+        out["verdict"] = f"{does_not_say(noun)}."
+        out["copy"] = f"{does_not_say(noun)}: nothing in the {noun} answers “{answer.question}”."
+    out["sources"] = merged_sources(answer, documents)
+    return out

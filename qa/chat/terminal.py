@@ -65,3 +65,23 @@ def format_hit(hit, snippet: int | None = None) -> str:
     if snippet and len(text) > snippet:
         text = text[:snippet].rsplit(" ", 1)[0] + " …"
     return head + "\n" + _wrap(text, "     ")
+
+
+def format_source(view: dict, out: TextIO | None = None) -> str:
+    """A source_view as text: where it is (document, page, heading path), then the text around the range with the
+    range highlighted (reverse video on a terminal, »…« otherwise), wrapped to the width."""
+    out = out or sys.stdout
+    tty = getattr(out, "isatty", lambda: False)()
+    on, off = ("\033[7m", "\033[0m") if tty else ("»", "«")
+    head = f"{view['doc']}:{view['start']}-{view['end']}"
+    if "page" in view:
+        head += f", page {view['page']} of {view['pages']}"
+    if view["heading"]:
+        head += f"  ({view['heading']})"
+    before = ("… " if view["context_start"] > 0 else "") + view["before"]
+    after = view["after"] + (" …" if view["context_end"] < view["length"] else "")
+    # wrap the plain text, then put the markers in: wrapping must not count escape codes or split them
+    marker_a, marker_b = "\x01", "\x02"
+    body = "\n\n".join(textwrap.fill(" ".join(para.split()), width=_width())
+                       for para in f"{before}{marker_a}{view['text']}{marker_b}{after}".split("\n\n") if para.strip())
+    return head + "\n\n" + body.replace(marker_a, on).replace(marker_b, off)

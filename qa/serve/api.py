@@ -114,11 +114,12 @@ class BodyLimit:
     """ASGI middleware: a request under `prefix` whose body exceeds `limit` bytes gets 413, whether it says
     its length (Content-Length) or streams it (chunked). The body is read here and replayed downstream."""
 
-    def __init__(self, app, limit: int = MAX_BODY_BYTES, prefix: str = "/api/"):
-        self.app, self.limit, self.prefix = app, limit, prefix
+    def __init__(self, app, limit: int = MAX_BODY_BYTES, prefix: str = "/api/", skip: str | None = None):
+        self.app, self.limit, self.prefix, self.skip = app, limit, prefix, skip
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith(self.prefix) or (self.skip and path.startswith(self.skip)):
             return await self.app(scope, receive, send)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
@@ -198,10 +199,11 @@ def _validation_errors(exc: RequestValidationError) -> list[dict]:
             for e in exc.errors()]
 
 
-def install(app: FastAPI, service: "Service") -> None:
-    """Add the API routes, the body-size limit and the error handlers to `app`."""
+def install(app: FastAPI, service: "Service", body_limit: bool = True) -> None:
+    """Add the API routes, the body-size limit (unless the caller sets its own) and the error handlers to `app`."""
     app.include_router(router(service))
-    app.add_middleware(BodyLimit)
+    if body_limit:
+        app.add_middleware(BodyLimit)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
@@ -216,10 +218,10 @@ def install(app: FastAPI, service: "Service") -> None:
         return CLIJSONResponse({"detail": f"internal error ({exc.__class__.__name__})"}, status_code=500)
 
 
-def create_api(service: "Service") -> FastAPI:
+def create_api(service: "Service", body_limit: bool = True) -> FastAPI:
     """A FastAPI app with the API alone (the server adds the chat to the same app)."""
     app = FastAPI(title="qa", version=__version__, docs_url=None, redoc_url=None,
                   description="Document-grounded question answering: verbatim answers with exact "
                               "character-offset citations, or an abstention.")
-    install(app, service)
+    install(app, service, body_limit)
     return app

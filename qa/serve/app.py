@@ -1,42 +1,30 @@
-"""`qa serve`'s server: the HTTP API and the Gradio chat in one FastAPI app over a `Service`, on a socket."""
+"""`qa serve`'s server: the HTTP API and the chat page in one FastAPI app over a `Service`, on a socket."""
 from __future__ import annotations
 
 import errno
 import os
 import socket
 import sys
+from pathlib import Path
 
 from ..errors import QAError
 from .service import Service
 
-MAX_CHAT_BODY_BYTES = 4 * 1024 * 1024  # any request outside /api/ (those have api.MAX_BODY_BYTES)
-CHAT_SESSIONS = 256  # conversations whose turns the server remembers, least recently used forgotten first
 
 
-def create_app(service: Service):
-    """The FastAPI app: the API routes first, then the Gradio chat mounted at /."""
-    import gradio as gr
+def create_app(service: Service, uploads: str | os.PathLike | None = None):
+    """The FastAPI app: the API routes, the chat's routes over `service`'s corpus and those uploaded under
+    `uploads` (None: no uploads), and the chat page at /."""
+    from . import chat_api
+    from .api import MAX_BODY_BYTES, BodyLimit, create_api
+    from .corpora import MAX_FILE_BYTES, Corpora
 
-    from .api import BodyLimit, create_api
-    from .ui import CSS, THEME, build_ui
-
-    app = create_api(service)
-    # Gradio reads any body it is sent; the chat's carry the question and the conversation so far (a few KB
-    # a turn), so they get a limit of their own, roomier than the API's.
-    app.add_middleware(BodyLimit, limit=MAX_CHAT_BODY_BYTES, prefix="/")
-    blocks = build_ui(service)
-    # Gradio keeps ~40 KB per chat session (a copy of the page's component settings, and the turns) for its
-    # 10,000 most recent sessions: memory grew by that much with every new conversation. The turns only serve
-    # follow-ups, so the least recently used sessions beyond CHAT_SESSIONS are let go.
-    blocks.state_session_capacity = CHAT_SESSIONS
-    app = gr.mount_gradio_app(app, blocks, path="/", theme=THEME, css=CSS, ssr_mode=False, show_error=False,
-                              footer_links=[], mcp_server=False, pwa=False, enable_monitoring=False)
-    # Gradio's queue also keeps a message queue for each of its 2,000 most recent sessions (an LRU it does not
-    # let callers size), and every call through its HTTP API is a new session: memory crept up for the first
-    # 2,000 chat turns. Bound it like the session state; a session is only evicted after 256 newer ones.
-    pending = getattr(getattr(blocks, "_queue", None), "pending_messages_per_session", None)
-    if pending is not None and hasattr(pending, "max_size"):
-        pending.max_size = CHAT_SESSIONS
+    app = create_api(service, body_limit=False)
+    # an uploaded file may be larger than any JSON body: its route has a limit of its own
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES, prefix="/api/", skip="/api/corpora/")
+    app.add_middleware(BodyLimit, limit=MAX_FILE_BYTES, prefix="/api/corpora/")
+    app.state.corpora = Corpora(service, Path(uploads) if uploads is not None else None)
+    chat_api.install(app, app.state.corpora)
     return app
 
 
@@ -65,26 +53,21 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
-def run(service: Service, sock: socket.socket, log_level: str = "warning") -> None:
+def run(service: Service, sock: socket.socket, log_level: str = "warning", uploads=None) -> None:
     """Serve the app on an already listening socket until interrupted."""
     import uvicorn
 
-    app = create_app(service)
+    app = create_app(service, uploads)
     url = url_of(sock)
     print(f"qa: the chat on the {service.noun} “{service.title}” is at {url} "
-          f"(HTTP API: {url}api/ask, {url}api/search, {url}api/health; schema: {url}openapi.json). "
-          "Ctrl-C stops it.", file=sys.stderr, flush=True)
+          f"(HTTP API: {url}api/ask, {url}api/search, {url}api/health; schema: {url}openapi.json; "
+          f"uploads: {uploads or 'off'}). Ctrl-C stops it.", file=sys.stderr, flush=True)
     config = uvicorn.Config(app, log_level=log_level, access_log=False, timeout_graceful_shutdown=2,
                             server_header=False)
     uvicorn.Server(config).run(sockets=[sock])
 
 
 def prepare_environment() -> None:
-    """Nothing leaves the machine: no analytics, no update checks, no hub look-ups; bounded in-memory records."""
-    for key, value in (("GRADIO_ANALYTICS_ENABLED", "False"), ("HF_HUB_OFFLINE", "1"),
-                       ("HF_HUB_DISABLE_TELEMETRY", "1"), ("GRADIO_SSR_MODE", "False"),
-                       ("DO_NOT_TRACK", "1")):
+    """Nothing leaves the machine: no telemetry, no hub look-ups."""
+    for key, value in (("HF_HUB_OFFLINE", "1"), ("HF_HUB_DISABLE_TELEMETRY", "1"), ("DO_NOT_TRACK", "1")):
         os.environ[key] = value
-    # Gradio's queue keeps timing records of its last 10,000 events by default (for ETAs and its monitoring
-    # page, which is off here); a few hundred will do, and they cannot add up.
-    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "200")

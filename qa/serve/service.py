@@ -1,7 +1,7 @@
-"""The one Assistant the API and the chat share: a lock, so their worker threads take turns, and hot reload.
+"""One corpus's Assistant, shared by the API and the chat: a lock, so their worker threads take turns, and hot reload.
 
-`Service` picks up a rebuilt index (`qa index` run while serving); qa.serve.app puts the API and the chat that
-call it into one FastAPI app and serves it.
+`Service` picks up a rebuilt index (`qa index` run while serving); qa.serve.app puts the API and the chat page
+that call it into one FastAPI app and serves it; qa.serve.corpora holds one Service per corpus.
 """
 from __future__ import annotations
 
@@ -17,14 +17,16 @@ from ..index.store import current_version
 from ..chat.followup import Resolved, Turn, resolve, similarity
 from ..records import Answer, Hit
 from ..chat.examples import example_questions
-from ..chat.render import answer_html, corpus_noun, corpus_title, error_html
+from ..chat.render import corpus_noun, corpus_title, reply
+from ..chat.source import source_view
 
 
 @dataclass(frozen=True)
 class Reply:
-    """One chat turn's outcome: the HTML to show, the turn to remember, and how the question was resolved."""
+    """One chat turn's outcome: what the page shows (qa.chat.render.reply, or {"error": ...}), the turn to
+    send back with the next message, and how the question was resolved."""
 
-    html: str
+    data: dict
     turn: Turn | None
     resolved: Resolved
     answer: Answer | None = None
@@ -146,9 +148,16 @@ class Service:
                 answer = self.assistant.ask(resolved.question, k=k)
                 documents, noun = self.index.documents, self.noun
         except QAError as err:
-            return Reply(error_html(str(err)), previous, resolved)
+            return Reply({"error": " ".join(str(err).split())}, previous, resolved)
         turn = Turn(resolved.question, answer.answer if answer.answerable else "")
-        return Reply(answer_html(answer, documents, noun, resolved), turn, resolved, answer)
+        return Reply(reply(answer, documents, noun, resolved), turn, resolved, answer)
+
+    def source(self, doc: str, start: int, end: int, context: int | None = None) -> dict:
+        """The cited range in its document (qa.chat.source.source_view), from the index in service."""
+        self._maybe_reload()
+        with self.lock:
+            index = self.index
+        return source_view(index, doc, start, end, context)
 
     def examples(self) -> list[str]:
         """Questions to click: the corpus's own (corpus.toml), else one per section heading."""

@@ -1,0 +1,110 @@
+"""The chat page and its JSON routes: /api/chat (a turn), /api/source (a cited range in its document) and
+/api/corpora (list, upload, index); the page itself is three static files served from qa/serve/static/."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, FastAPI, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..chat.followup import Turn
+from ..retrieve.retriever import MAX_QUERY_CHARS
+from .api import ERRORS, MAX_K, CLIJSONResponse
+from .corpora import Refused
+
+if TYPE_CHECKING:
+    from .corpora import Corpora
+
+STATIC = Path(__file__).parent / "static"
+PAGES = {"/": ("index.html", "text/html; charset=utf-8"), "/static/app.js": ("app.js", "text/javascript; charset=utf-8"),
+         "/static/app.css": ("app.css", "text/css; charset=utf-8"),
+         "/static/upload.js": ("upload.js", "text/javascript; charset=utf-8")}
+# The page may load and connect to nothing but this server.
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+CORPUS = Field(None, max_length=40, description="corpus name from /api/corpora (default: the one qa serve opened)")
+
+
+class TurnIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(max_length=MAX_QUERY_CHARS, description="the previous turn's resolved question")
+    answer: str = Field("", max_length=MAX_QUERY_CHARS, description="its short answer ('' when it abstained)")
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, description="what the user typed",
+                         examples=["And for nickel?"])
+    previous: TurnIn | None = Field(None, description="the `turn` of the previous reply, for follow-ups")
+    k: int = Field(5, ge=1, le=MAX_K, strict=True, description="passages to retrieve as sources")
+    corpus: str | None = CORPUS
+
+
+def router(corpora: "Corpora") -> APIRouter:
+    """The chat's routes over the server's corpora. Long because each route is a few lines of its own."""
+    api = APIRouter(prefix="/api", tags=["chat"], default_response_class=CLIJSONResponse)
+
+    @api.post("/chat", responses=ERRORS, summary="One chat turn")
+    def chat(body: ChatRequest):
+        """The answer to `message`, resolved against `previous`: `answer` is `qa ask --json`'s object for the
+        resolved question; `display` is what the page shows; `turn` goes back as `previous` next time."""
+        service = corpora.service(body.corpus)
+        previous = Turn(body.previous.question, body.previous.answer) if body.previous else None
+        reply = service.chat(body.message.strip() or body.message, previous, body.k)
+        if "error" in reply.data:
+            return CLIJSONResponse({"detail": reply.data["error"]}, status_code=422)
+        return CLIJSONResponse({"message": body.message, "question": reply.resolved.question,
+                                "turn": {"question": reply.turn.question, "answer": reply.turn.answer},
+                                "answer": reply.answer.to_dict(), "display": reply.data})
+
+    @api.get("/source", responses=ERRORS, summary="A cited range in its document")
+    def source(doc: str = Query(max_length=1000, description="document id, as a citation names it"),
+               start: int = Query(ge=0), end: int = Query(ge=1),
+               context: int | None = Query(None, ge=0, le=20_000, description="characters either side "
+                                           "(default: the whole PDF page, else 600)"),
+               corpus: str | None = Query(None, max_length=40)):
+        """`text` = the document's characters start..end, with `before` and `after` it, its `page` (PDFs) and
+        heading path. `doc` is looked up among the index's documents: no file is opened by name."""
+        return CLIJSONResponse(corpora.service(corpus).source(doc, start, end, context))
+
+    @api.get("/corpora", summary="The corpora this server holds")
+    def list_corpora():
+        return CLIJSONResponse(corpora.list())
+
+    @api.get("/corpora/{name}", responses=ERRORS, summary="One corpus, with its indexing progress")
+    def describe(name: str):
+        out = corpora.describe(name)
+        if out["status"] == "ready":
+            out["examples"] = corpora.service(name).examples()
+        return CLIJSONResponse(out)
+
+    @api.put("/corpora/{name}/files/{filename}", responses=ERRORS, summary="Upload one file (the raw body)")
+    async def put(name: str, filename: str, request: Request):
+        """Stores the body as `filename` (sanitised to a base name) in corpus `name`, created on its first file."""
+        return CLIJSONResponse(corpora.put(name, filename, await request.body()))
+
+    @api.post("/corpora/{name}/build", responses=ERRORS, summary="Index an uploaded corpus in the background")
+    def build(name: str):
+        return CLIJSONResponse(corpora.build(name), status_code=202)
+
+    return api
+
+
+def install(app: FastAPI, corpora: "Corpora") -> None:
+    """Add the chat's routes, its refusals (each with its status) and the page."""
+    app.include_router(router(corpora))
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused):
+        return CLIJSONResponse({"detail": " ".join(str(exc).split())}, status_code=exc.status)
+
+    files = {route: ((STATIC / name).read_bytes(), kind) for route, (name, kind) in PAGES.items()}
+    for route, (content, kind) in files.items():
+        def serve(content=content, kind=kind):
+            return Response(content, media_type=kind, headers={"content-security-policy": CSP,
+                                                                "x-content-type-options": "nosniff",
+                                                                "cache-control": "no-cache"})
+        app.add_api_route(route, serve, methods=["GET"], include_in_schema=False)
