@@ -214,6 +214,7 @@ def test_ask_open_the_citation_copy_follow_up_and_be_refused(server, shots):
         assert refusal.locator("details.qa-sources").get_attribute("open") is None
         expect(refusal.locator("details.qa-sources summary")).to_contain_text("none of them answers")
         assert refusal.locator(".qa-short, mark.qa-answer").count() == 0
+        assert refusal.locator(".qa-conf").inner_text() in ("not found", "unsure")  # words about the refusal
         shot(page, shots / "chat-abstain.png", page.locator("#qa-log .qa-user").last)
 
         # what the user types is shown as text; labels are text

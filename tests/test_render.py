@@ -65,12 +65,15 @@ def test_a_refusal_says_so_first_and_keeps_the_passages_unmarked():
         out = reply(answer, docs, noun)
         assert out["verdict"] == wording and not out["answered"] and "short" not in out
         assert not any(s["cited"] for s in out["sources"])
-        assert out["confidence_words"] == "unsure" and "about 10 in 100" in out["confidence_note"]
+        assert out["confidence_words"] == "not found" and "about 10 in 100" in out["confidence_note"]
 
 
 def test_confidence_in_words_by_band():
     assert [confidence_words(p) for p in (0.95, 0.7, 0.69, 0.4, 0.39, 0.0)] == [
         "likely answer", "likely answer", "possible answer", "possible answer", "unsure", "unsure"]
+    # a refusal's words are about the refusal: only a borderline one is "unsure"
+    assert [confidence_words(p, answered=False) for p in (0.5, 0.2, 0.19, 0.01)] == [
+        "unsure", "unsure", "not found", "not found"]
 
 
 def test_the_corpus_noun_and_title_come_from_the_front_matter():

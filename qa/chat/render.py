@@ -12,15 +12,17 @@ from ..records import Answer, Document, page_of
 
 # Calibrated probability that the corpus answers -> words (docs/http-api.md lists the bands).
 BANDS = ((0.7, "likely answer"), (0.4, "possible answer"), (0.0, "unsure"))
+# A refusal's chip speaks of the refusal: "unsure" beside a confident "does not say" read as doubt about the refusal.
+REFUSAL_BANDS = ((0.2, "unsure"), (0.0, "not found"))
 _HEADING = re.compile(r"[ ]{0,3}#{1,6}[ \t]+")
 
 
-def confidence_words(p: float) -> str:
-    return next(words for floor, words in BANDS if p >= floor)
+def confidence_words(p: float, answered: bool = True) -> str:
+    return next(words for floor, words in (BANDS if answered else REFUSAL_BANDS) if p >= floor)
 
 
-def confidence_note(p: float) -> str:
-    return (f"{confidence_words(p).capitalize()}: about {round(p * 100)} in 100 questions given this confidence "
+def confidence_note(p: float, answered: bool = True) -> str:
+    return (f"{confidence_words(p, answered).capitalize()}: about {round(p * 100)} in 100 questions given this confidence "
             "are answered by the documents (calibrated on held-out Wikipedia articles, loosely elsewhere).")
 
 
@@ -130,8 +132,8 @@ def reply(answer: Answer, documents: dict[str, Document], noun: str = "document"
     with the answer marked, the citations in words, confidence in words, the merged sources and the copy text."""
     answered = bool(answer.answerable and answer.citations)
     out = {"answered": answered, "rewritten": bool(resolved and resolved.rewritten),
-           "confidence": round(answer.confidence, 4), "confidence_words": confidence_words(answer.confidence),
-           "confidence_note": confidence_note(answer.confidence)}
+           "confidence": round(answer.confidence, 4), "confidence_words": confidence_words(answer.confidence, answered),
+           "confidence_note": confidence_note(answer.confidence, answered)}
     if answered:
         quote, cites = [], []
         for c in answer.citations:
