@@ -6,6 +6,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -28,7 +29,7 @@ BM25_SETTINGS = {"method": "lucene", "k1": 1.5, "b": 0.75}
 
 def build_index(corpus_dir: str | os.PathLike, model: str | None = None, settings: SplitSettings | None = None,
                 embedder=None, progress: bool = False, previous: Index | None = None,
-                quiet: bool = False) -> Index:
+                quiet: bool = False, warn: Callable[[str], None] | None = None) -> Index:
     """Read, split, embed and index a corpus folder, in memory.
 
     Args:
@@ -37,11 +38,12 @@ def build_index(corpus_dir: str | os.PathLike, model: str | None = None, setting
         previous: the index version this build replaces: the documents it holds unchanged are taken from it,
             vectors and all, and only the others embedded (qa.index.reuse); says how many on stderr.
         quiet: leave that line out.
+        warn: where each file left out of the corpus is said (default: a warning line on stderr).
     """
     import bm25s
 
     started = time.perf_counter()
-    docs, files_hash = read_corpus(corpus_dir)
+    docs, files_hash = read_corpus(corpus_dir, warn=warn)
     embedder = embedder or _fast_embedder(model)
     settings = settings or SplitSettings(model_max_tokens=embedder.max_tokens)
     fingerprint = model_fingerprint(embedder.folder)

@@ -7,6 +7,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import Callable
 
 from ..errors import QAError
 from ..records import Document
@@ -111,25 +112,36 @@ def read_document(path: Path, root: Path, data: bytes | None = None) -> Document
     return Document(id=doc_id, text=text, body_start=body_start, meta=meta)
 
 
-def load_corpus(folder: str | os.PathLike, quiet: bool = False) -> list[Document]:
+def load_corpus(folder: str | os.PathLike, quiet: bool = False,
+                warn: Callable[[str], None] | None = None) -> list[Document]:
     """Every document under `folder`, in path order; each file left out is one warning line on stderr.
 
     Args:
         quiet: leave the warnings out (a check that the index is current reads the corpus again).
     """
-    return read_corpus(folder, quiet)[0]
+    return read_corpus(folder, quiet, warn)[0]
 
 
-def read_corpus(folder: str | os.PathLike, quiet: bool = False) -> tuple[list[Document], str]:
-    """load_corpus's documents and source_hash's digest of the files, each file read once."""
+def _to_stderr(message: str) -> None:
+    print(f"qa: warning: {message}", file=sys.stderr, flush=True)
+
+
+def read_corpus(folder: str | os.PathLike, quiet: bool = False,
+                warn: Callable[[str], None] | None = None) -> tuple[list[Document], str]:
+    """load_corpus's documents and source_hash's digest of the files, each file read once.
+
+    Args:
+        warn: where each file left out is said, one line each (default: "qa: warning: ..." on stderr).
+    """
     root = Path(folder)
     docs, skipped, unread = [], 0, []
     digest = hashlib.sha256()
     paths = corpus_files(root, unread)
-    if not quiet:
-        for path in unread:
-            print(f"qa: warning: {path}: left out, qa does not read {path.suffix.lower()} files "
-                  f"(it reads {', '.join(SUFFIXES)}); save it as PDF or DOCX", file=sys.stderr, flush=True)
+    warn = None if quiet else (warn or _to_stderr)
+    for path in unread:
+        if warn:
+            warn(f"{path}: left out, qa does not read {path.suffix.lower()} files (it reads {', '.join(SUFFIXES)}); "
+                 "save it as PDF or DOCX")
     for path in paths:
         try:  # an oversized file is not read at all: read_document refuses it by its size
             data = path.read_bytes() if path.stat().st_size <= MAX_CONVERTED_FILE_BYTES else None
@@ -140,8 +152,8 @@ def read_corpus(folder: str | os.PathLike, quiet: bool = False) -> tuple[list[Do
             docs.append(read_document(path, root, data))
         except SkippedDocument as err:
             skipped += 1
-            if not quiet:
-                print(f"qa: warning: {err}", file=sys.stderr, flush=True)
+            if warn:
+                warn(str(err))
     if not docs:
         raise QAError(f"no readable documents in corpus folder {root}: all {skipped} file(s) were left out")
     return docs, digest.hexdigest()

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import QAError
-from ..ingest.corpus import SUFFIXES, SkippedDocument, read_document
+from ..ingest.corpus import SUFFIXES
 from .service import Service
 
 DEFAULT = "default"  # the corpus `qa serve --index` was started on
@@ -161,22 +161,17 @@ class Corpora:
     def _build(self, up: Uploaded) -> None:
         from ..answer.assistant import Assistant
         from ..index.build import build_index
-        from ..index.embed import Embedder
+        from ..index.fast import FastEmbedder
         from ..index.store import save_index
 
         try:
             with self._building:
-                paths = sorted(p for p in up.files.iterdir() if not p.name.startswith("."))
-                for i, path in enumerate(paths):  # read each once first: a file that fails is a warning, not a stop
-                    up.stage, up.fraction = f"reading {path.name}", 0.3 * i / len(paths)
-                    try:
-                        read_document(path, up.files)
-                    except SkippedDocument as err:
-                        up.warnings.append(" ".join(str(err).split()))
-                up.stage, up.fraction = "embedding and indexing", 0.3
+                up.stage, up.fraction = "reading, embedding and indexing", 0.1
                 if self._embedder is None:
-                    self._embedder = Embedder()
-                index = build_index(up.files, embedder=self._embedder)
+                    self._embedder = FastEmbedder()  # the cached ONNX export: uploads never load torch
+                # a file that cannot be read is a warning on the corpus, and the rest indexes
+                index = build_index(up.files, embedder=self._embedder,
+                                    warn=lambda message: up.warnings.append(" ".join(message.split())))
                 up.stage, up.fraction = "saving", 0.85
                 save_index(index, up.index)  # atomic: CURRENT switches to the complete version
                 up.stage, up.fraction = "loading", 0.92
