@@ -71,6 +71,13 @@ def test_the_onnx_embedder_agrees_with_sentence_transformers(fast_embedder, embe
     assert fast_embedder.encode([]).shape == (0, reference.shape[1])
 
 
+def test_a_build_on_a_terminal_shows_its_embedding_progress(fast_embedder, capsys):
+    quiet = fast_embedder.encode(TEXTS)
+    assert capsys.readouterr().err == ""
+    shown = fast_embedder.encode(TEXTS, progress=True)
+    assert "embedding" in capsys.readouterr().err and np.array_equal(shown, quiet)
+
+
 def test_a_build_with_a_warm_cache_imports_neither_torch_nor_sentence_transformers(fast_embedder, tmp_path):
     fast_embedder.export  # the session cache holds the export
     corpus = write_corpus(tmp_path / "corpus")

@@ -58,8 +58,14 @@ class OnnxEncoder:
         self._inputs = {i.name for i in self.session.get_inputs()}
 
     def encode(self, texts: list[str], batch_size: int = BATCH, progress: bool = False) -> np.ndarray:
-        """One unit vector per text, float32, shape (len(texts), dimension); `progress` is accepted and ignored."""
-        out = [self._batch(texts[i:i + batch_size]) for i in range(0, len(texts), batch_size)]
+        """One unit vector per text, float32, shape (len(texts), dimension); `progress` shows a bar on stderr (an
+        index build on a terminal), as sentence-transformers did."""
+        starts = range(0, len(texts), batch_size)
+        if progress:
+            from tqdm import tqdm  # imported only for a build's bar: a question never needs it
+
+            starts = tqdm(starts, desc="embedding", unit="batch", leave=False)
+        out = [self._batch(texts[i:i + batch_size]) for i in starts]
         if not out:
             dim = self.session.get_outputs()[0].shape[-1]
             return np.zeros((0, dim if isinstance(dim, int) else 0), dtype=np.float32)

@@ -87,6 +87,6 @@ class FastEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         # a one-sentence passage is its sentence too: each distinct text is embedded once
         unique = sorted(set(texts), key=lambda t: (-len(t), t))
-        vectors = self.encoder.encode(unique, batch_size=batch_size)
+        vectors = self.encoder.encode(unique, batch_size=batch_size, progress=progress)
         row = {t: i for i, t in enumerate(unique)}
         return np.ascontiguousarray(vectors[[row[t] for t in texts]], dtype=np.float32)
