@@ -16,7 +16,8 @@ META_WORDS = frozenset("speaker speakers author article paper report".split())
 
 
 @lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
+def stopwords() -> frozenset[str]:
+    """The words qa's terms leave out (bm25s's English list and a few more); the Milvus store's analyser uses them."""
     # bm25s.stopwords is a plain data module, but importing it runs bm25s/__init__, which imports scipy and
     # tqdm (0.3 s or more of a one-shot `qa ask`); so the file is run on its own, found without importing bm25s.
     import importlib.util
@@ -32,11 +33,6 @@ def _stopwords() -> frozenset[str]:
     # bm25s's list lacks some function words that carry no evidence
     return frozenset(STOPWORDS_EN) | {"from", "into", "onto", "upon", "within", "without", "via", "than", "also",
                                       "its", "their", "would", "could", "should", "may", "might", "shall"}
-
-
-def stopwords() -> frozenset[str]:
-    """The words qa's terms leave out (bm25s's English list and a few more): the Milvus store's analyser uses them."""
-    return _stopwords()
 
 
 @lru_cache(maxsize=1)
@@ -63,7 +59,7 @@ def _stem(word: str) -> str:
 
 def terms(text: str, drop: frozenset[str] = frozenset()) -> list[str]:
     """Stemmed content terms of `text`, in order, for indexing and matching."""
-    stop = _stopwords()
+    stop = stopwords()
     return [_stem(t) for t in raw_tokens(text) if t not in stop and t not in drop]
 
 
