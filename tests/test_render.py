@@ -2,6 +2,8 @@
 headings without their # marks, overlapping sources merged, confidence in words and a plain-text copy line."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -57,6 +59,18 @@ def test_the_copy_text_is_plain_answer_quote_and_citation():
     out = reply(answer, docs, "document")
     assert out["copy"] == "12%\n“Prices rose 12% in May.”\n— notes.md, §Prices, characters 20–43"
     assert out["citations"][0]["where"] == "notes.md, §Prices, characters 20–43"
+
+
+def test_a_passage_that_bridges_two_sources_joins_them_into_one():
+    answer, docs = _answer(True)
+    a, b = TEXT.index("Prices rose"), TEXT.index("Then")
+    left = Passage("notes.md#a", "notes.md", 0, a + 5, TEXT[:a + 5], "Notes")
+    right = Passage("notes.md#b", "notes.md", b, len(TEXT) - 1, TEXT[b:-1], "Notes › Prices")
+    bridge = Passage("notes.md#c", "notes.md", a, b + 4, TEXT[a:b + 4], "Notes › Prices")
+    hits = (Hit(left, 0.9, 0), Hit(right, 0.5, 1), Hit(bridge, 0.4, 2))
+    out = reply(replace(answer, passages=hits), docs, "document")
+    [source] = out["sources"]  # left and right were apart until the bridge overlapped both
+    assert (source["start"], source["end"], source["passages"], source["score"]) == (0, len(TEXT) - 1, 3, 0.9)
 
 
 def test_a_refusal_says_so_first_and_keeps_the_passages_unmarked():

@@ -104,17 +104,19 @@ def where(doc: str, start: int, end: int, heading: str, page: int | None) -> str
 def merged_sources(answer: Answer, documents: dict[str, Document]) -> list[dict]:
     """The retrieved passages, overlapping ones of the same document merged into one range (best score kept),
     in the order of their best passage; each with the cited text marked and whether it is cited."""
-    groups: list[dict] = []
+    groups: list[dict] = []  # disjoint ranges: a passage that bridges two joins them into the first
     for hit in answer.passages:
         p = hit.passage
-        for g in groups:
-            if g["doc"] == p.doc and p.start <= g["end"] and g["start"] <= p.end:
-                g["start"], g["end"] = min(g["start"], p.start), max(g["end"], p.end)
-                g["passages"] += 1
-                break
-        else:
+        touching = [g for g in groups if g["doc"] == p.doc and p.start <= g["end"] and g["start"] <= p.end]
+        if not touching:
             groups.append({"doc": p.doc, "start": p.start, "end": p.end, "score": round(hit.score, 6),
                            "heading": p.heading, "passages": 1})
+            continue
+        keep, *joined = touching
+        keep["start"] = min([p.start] + [g["start"] for g in touching])
+        keep["end"] = max([p.end] + [g["end"] for g in touching])
+        keep["passages"] += 1 + sum(g["passages"] for g in joined)
+        groups = [g for g in groups if all(g is not j for j in joined)]
     for g in groups:
         document = documents[g["doc"]]
         cited = [(c.start, c.end, "cited") for c in answer.citations
