@@ -7,6 +7,7 @@ PY     := $(VENV)/bin/python
 QA     := $(VENV)/bin/qa
 STAMP  := $(VENV)/.qa-installed
 LOCK   := requirements.lock
+PIP_LOCK := requirements-pip.txt
 # pip-tools lives in a venv of its own, used only by `make lock`: it is no dependency of qa.
 LOCK_VENV ?= .venv-lock
 PIP_TOOLS := pip-tools==7.6.2
@@ -30,13 +31,17 @@ help:
 	@echo "make screenshots  run the browser test and save its screenshots under docs/"
 	@echo "make bench        measure qa against its peers into eval/results/bench.{json,md} (~30 min)"
 
+# A new venv holds the pip that Python bundles; the install below replaces it first (say which, for CI's log).
 $(PY):
 	$(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip --version
 
 # Installs exactly the lock (every package, with hashes; torch 2.13.0+cpu from the wheel on this machine's disk,
 # /opt/wheels in pip's find-links), then qa itself, editable, with the lock's setuptools. Runs again when
 # pyproject.toml or the lock is newer than the stamp.
-$(STAMP): pyproject.toml $(LOCK) | $(PY)
+# pip itself comes first, from its own hash-pinned file: the venv's bundled pip cannot read the lock (see $(PIP_LOCK)).
+$(STAMP): pyproject.toml $(LOCK) $(PIP_LOCK) | $(PY)
+	$(PY) -m pip install --quiet --require-hashes -r $(PIP_LOCK)
 	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
