@@ -20,7 +20,7 @@ export TOKENIZERS_PARALLELISM := false
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
-.PHONY: run test install lock wheel index clean-index screenshots bench help
+.PHONY: run test install lock wheel index clean-index screenshots bench eval help
 
 help:
 	@echo "make run          install into $(VENV), build index/ from corpus/ if missing, serve the chat at http://$(HOST):$(PORT)/ (make run PORT=8000)"
@@ -29,6 +29,7 @@ help:
 	@echo "make wheel        build dist/qa-*.whl"
 	@echo "make index        rebuild index/ from corpus/"
 	@echo "make screenshots  run the browser test and save its screenshots under docs/"
+	@echo "make eval         every question set, the reader on and off, into eval/results/ (DATASETS=../shared/datasets)"
 	@echo "make bench        measure qa against its peers into eval/results/bench.{json,md} (~30 min)"
 
 # A new venv holds the pip that Python bundles; the install below replaces it first (say which, for CI's log).
@@ -87,3 +88,16 @@ bench: install
 
 clean-index:
 	rm -rf index/CURRENT index/v-* index/.v-* index/.CURRENT.*
+
+# The results table of README.md and docs/evaluation.md: every set, the reader on and off (the "hybrid-no-model"
+# rows), into eval/results/. DATASETS holds the public sets (../shared/datasets beside a checkout of this project).
+DATASETS ?= ../shared/datasets
+EVAL := $(QA) eval --mode hybrid --no-baseline
+eval: install
+	$(QA) eval --json eval/results/speech.json --report eval/results/speech.md
+	$(EVAL) eval/people.jsonl --json eval/results/people.json --report eval/results/people.md
+	$(EVAL) $(DATASETS)/squad2-dev-small/squad2-dev-small.json --json eval/results/squad2-small.json --report eval/results/squad2-small.md
+	$(EVAL) $(DATASETS)/xquad-en/xquad.en.json --skip-titles-of $(DATASETS)/squad2-dev-half/squad2-dev-half.json \
+	    --json eval/results/xquad-unseen.json --report eval/results/xquad-unseen.md
+	$(EVAL) $(DATASETS)/covidqa/covidqa-2020-04-23.json --per-doc --json eval/results/covid-perdoc.json \
+	    --report eval/results/covid-perdoc.md

@@ -219,8 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    if getattr(args, "answer_model", None):
-        os.environ["QA_ANSWER_MODEL"] = args.answer_model  # read where the assistant loads its model
+    if getattr(args, "reader", None):
+        os.environ["QA_READER"] = args.reader  # read where the assistant loads its reader
     try:
         return COMMANDS[args.command](args)
     except QAError as err:

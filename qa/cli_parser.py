@@ -115,9 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="print JSON on one line instead of text"
                             + (" (Answer.to_dict())" if name == "ask" else " (a list of hits)"))
         if name == "ask":
-            p.add_argument("--answer-model", default=None, metavar="DIR",
-                           help="answer model folder made by qa train, or 'off' for the hand-set scores alone "
-                                "(default: the model shipped in the package; also QA_ANSWER_MODEL)")
+            p.add_argument("--reader", "--answer-model", dest="reader", default=None, metavar="DIR",
+                           help="reader model folder made by qa train, or 'off' to quote the sentence nearest the "
+                                "question without reading (default: the reader shipped in the package; also "
+                                "QA_READER)")
 
     p = commands.add_parser("serve", help="serve the web chat and the HTTP API (one server, loopback by default)",
                             description="Serve the chat at / and the HTTP API at /api/ask, /api/search, /api/chat, "
@@ -132,8 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1, this machine only)")
     p.add_argument("--port", type=_port, default=7860, help="port to listen on (default: 7860; 0 picks a free one)")
-    p.add_argument("--answer-model", default=None, metavar="DIR",
-                   help="answer model folder made by qa train, or 'off' (default: the shipped one)")
+    p.add_argument("--reader", "--answer-model", dest="reader", default=None, metavar="DIR",
+                   help="reader model folder made by qa train, or 'off' (default: the shipped one)")
     p.add_argument("--uploads", default=str(DEFAULT_UPLOADS), metavar="DIR",
                    help="folder for the corpora uploaded from the chat, one subfolder each, or 'off' "
                         f"(default: {DEFAULT_UPLOADS})")

@@ -133,3 +133,12 @@ def test_it_is_deterministic():
 def test_a_date_never_stands_in_for_it():
     resolved = resolve("How long was it?", Turn("When did the DRC announce the suspension?", "February 22 this year"))
     assert "February" not in resolved.question and resolved.rule == "context"
+
+
+def test_a_second_fragment_swaps_the_whole_phrase_the_first_put_in():
+    start = Turn("What is the external dependence of copper concentrate?", "over 80%")
+    first = resolve("And for platinum group metals?", start)
+    assert first.phrase == "platinum group metals"
+    second = resolve("What about tin?", Turn(first.question, "", first.phrase))
+    assert second.question == first.question.replace("platinum group metals", "tin")
+    assert "platinum" not in second.question and second.phrase == "tin"

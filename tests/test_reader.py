@@ -1,4 +1,4 @@
-"""The answer model at query time: its input layout, offsets back into the sentence, and the shipped model."""
+"""The reader at query time: its input layout, windows, offsets back into the document, and the shipped model."""
 from __future__ import annotations
 
 import json
@@ -9,8 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from qa.answer.reader import (CONFIG_FILE, MAX_ANSWER_TOKENS, MODEL_DIR, Reader, best_span, encode, sha256,
+                              shipped, window_budget)
+from qa.answer.windows import Window, pack
 from qa.errors import QAError
-from qa.answer.reader import CONFIG_FILE, MAX_ANSWER_TOKENS, MODEL_DIR, Reader, _best_span, encode, sha256, shipped
+from qa.ingest.split import sentence_spans
 
 
 @pytest.fixture(scope="module")
@@ -25,61 +28,82 @@ def tokenizer():
     return tok
 
 
-def test_layout_is_question_sentence_then_the_neighbours(tokenizer):
-    e = encode(tokenizer, "Who runs the mine?", "Zijin runs the Kamoa mine.", "It opened in 2021.",
-               "Output rose.", 96, 32)
+TEXT = ("Intro line.\n\nThe DRC suspended cobalt exports on February 22, 2025. It supplies about 70% of the world's "
+        "cobalt. Copper prices rose 12% in May.")
+
+
+def test_layout_is_question_then_window(tokenizer):
+    w = Window(TEXT.index("The DRC"), len(TEXT))
+    e = encode(tokenizer, "When were exports suspended?", TEXT, w, 128, 24)
     words = tokenizer.decode(e.ids, skip_special_tokens=False).split()
-    assert words[0] == "[CLS]" and words.count("[SEP]") == 4 and words[-1] == "[SEP]"
-    first_sep = e.ids.index(tokenizer.token_to_id("[SEP]"))
-    assert e.first == first_sep + 1
+    assert words[0] == "[CLS]" and words.count("[SEP]") == 2 and words[-1] == "[SEP]"
+    assert e.first == e.ids.index(tokenizer.token_to_id("[SEP]")) + 1
     assert e.types[:e.first] == [0] * e.first and set(e.types[e.first:]) == {1}
-    assert "opened" in words and "output" in words
+    assert "intro" not in words
 
 
-def test_sentence_offsets_map_back_to_its_exact_characters(tokenizer):
-    sentence = "Cobalt exports from the DRC — 73% of supply — were suspended in February 2025."
-    e = encode(tokenizer, "When were exports suspended?", sentence, "", "", 96, 32)
-    pieces = [sentence[a:b] for a, b in e.offsets]
-    assert "".join(pieces).replace("##", "") == "".join(sentence.split())
-    assert all(sentence[a:b].strip() == sentence[a:b] and b > a for a, b in e.offsets)
+def test_window_offsets_are_exact_characters_of_the_document(tokenizer):
+    w = Window(TEXT.index("The DRC"), len(TEXT))
+    e = encode(tokenizer, "When?", TEXT, w, 128, 24)
+    assert all(w.start <= a < b <= w.end and TEXT[a:b].strip() == TEXT[a:b] for a, b in e.offsets)
+    assert "".join(TEXT[a:b] for a, b in e.offsets) == "".join(TEXT[w.start:w.end].split())
 
 
-def test_a_long_question_keeps_its_end_and_the_sentence_is_never_pushed_out(tokenizer):
+def test_a_long_question_keeps_its_end_and_fits(tokenizer):
     situation = "I am 67 and my husband died last year after a long illness that we had cared for at home. " * 3
-    e = encode(tokenizer, situation + "Can I claim the widow's allowance?", "Widows can claim it.",
-               "x " * 200, "y " * 200, 96, 32)
-    assert len(e.ids) <= 96
-    text = tokenizer.decode(e.ids[:e.first])
-    assert "claim" in text and "allowance" in text  # the ask survives, the opening situation is cut
-    assert len(e.offsets) == len(tokenizer.encode("Widows can claim it.", add_special_tokens=False).ids)
+    e = encode(tokenizer, situation + "Can I claim the widow's allowance?", TEXT, Window(0, len(TEXT)), 128, 24)
+    assert len(e.ids) <= 128
+    asked = tokenizer.decode(e.ids[:e.first])
+    assert "claim" in asked and "allowance" in asked and "husband" not in asked
+
+
+def test_windows_hold_whole_sentences_within_the_budget_and_overlap_by_one(tokenizer):
+    text = " ".join(f"Sentence number {n} says that the figure for year {2000 + n} was {n * 7} tonnes." for n in range(40))
+    spans = sentence_spans(text, 0, len(text))
+    windows = pack(tokenizer, text, spans, 60)
+    starts, ends = {s for s, _ in spans}, {e for _, e in spans}
+    assert len(windows) > 3 and windows[0].start == 0 and windows[-1].end == len(text)
+    for a, b in zip(windows, windows[1:]):
+        assert b.start < a.end  # the last sentence of one opens the next
+    for w in windows:
+        assert w.start in starts and w.end in ends
+        assert len(tokenizer.encode(text[w.start:w.end], add_special_tokens=False).ids) <= 60
+
+
+def test_a_sentence_longer_than_the_budget_is_cut_in_overlapping_pieces(tokenizer):
+    text = "The list: " + ", ".join(f"item{n}" for n in range(200)) + "."
+    windows = pack(tokenizer, text, [(0, len(text))], 50)
+    assert len(windows) > 4 and windows[0].start == 0 and windows[-1].end == len(text)
+    assert all(b.start < a.end for a, b in zip(windows, windows[1:]))
 
 
 @given(st.lists(st.floats(-5, 5), min_size=1, max_size=60), st.integers(0, 1000))
 def test_best_span_is_ordered_and_short(starts, seed):
     start = np.array(starts)
     end = np.random.RandomState(seed).uniform(-5, 5, len(starts))
-    i, j, score = _best_span(start, end, len(starts))
+    i, j, score = best_span(start, end)
     assert 0 <= i <= j < len(starts) and j - i < MAX_ANSWER_TOKENS
     assert score == pytest.approx(start[i] + end[j])
 
 
-def test_the_package_ships_an_answer_model_that_matches_its_checksum():
+def test_the_package_ships_a_reader_that_matches_its_checksum_and_budget():
     config = json.loads((MODEL_DIR / CONFIG_FILE).read_text(encoding="utf-8"))
     assert sha256(MODEL_DIR / config["file"]) == config["sha256"]
     assert (MODEL_DIR / config["file"]).stat().st_size <= 25 * 1024 * 1024
     assert (MODEL_DIR / "MODEL_CARD.md").is_file()
-    assert set(config["calibration"]["features"]) and config["calibration"]["threshold"] > 0
+    for key in ("calibration", "calibration_off"):
+        assert config[key]["features"] and 0 < config[key]["threshold"] < 1
+    assert window_budget(config["max_tokens"], config["max_question_tokens"]) > 64
 
 
-def test_the_shipped_model_reads_a_right_sentence_above_a_wrong_one():
+def test_the_shipped_reader_finds_the_date_and_says_no_answer_to_an_unrelated_window():
     reader = shipped()
-    right, wrong = reader.read("When were cobalt exports from the DRC suspended?", [
-        ("The DRC suspended cobalt exports in February 2025.", "", ""),
-        ("Copper prices rose 12% in May.", "", ""),
-    ])
-    assert right.logit > wrong.logit
-    s, e = right.span
-    assert "February" in "The DRC suspended cobalt exports in February 2025."[s:e]
+    w = Window(TEXT.index("The DRC"), TEXT.index(" It supplies"))
+    right, unrelated = reader.read("When did the DRC suspend cobalt exports?", [
+        (TEXT, w), ("Copper prices rose 12% in May.", Window(0, 30))])
+    assert "February 22" in TEXT[right.start:right.end] and w.start <= right.start < right.end <= w.end
+    assert right.margin > unrelated.margin
+    assert 0 < right.probability <= 1
 
 
 def test_a_damaged_model_file_is_one_clear_error(tmp_path):
@@ -93,18 +117,12 @@ def test_a_damaged_model_file_is_one_clear_error(tmp_path):
         Reader(folder)
 
 
-def test_the_assistant_reads_as_many_sentences_as_its_model_was_fitted_to(tmp_path, tiny_index):
-    from qa.answer.assistant import Assistant
-    from qa.answer.choose import READ
-    from qa.retrieve.retriever import Retriever
+def test_a_missing_reader_folder_asked_for_is_one_clear_error(tmp_path, monkeypatch):
+    from qa.answer import reader
 
-    folder = tmp_path / "model"
-    shutil.copytree(MODEL_DIR, folder, ignore=shutil.ignore_patterns("*.md", "__pycache__"))
-    config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
-    (folder / CONFIG_FILE).write_text(json.dumps(dict(config, read=3)), encoding="utf-8")
-    retriever = Retriever(tiny_index)
-    assert Assistant(retriever, reader=Reader(folder)).chooser.settings.read == 3
-    del config["read"]
-    (folder / CONFIG_FILE).write_text(json.dumps(config), encoding="utf-8")
-    assert Assistant(retriever, reader=Reader(folder)).settings.read == READ
-    assert Assistant(retriever, reader=None).settings.read == READ
+    monkeypatch.setenv("QA_READER", str(tmp_path / "nowhere"))
+    reader._load.cache_clear()
+    with pytest.raises(QAError, match="no reader model"):
+        reader.shipped()
+    monkeypatch.setenv("QA_READER", "off")
+    assert reader.shipped() is None

@@ -39,10 +39,10 @@ def test_the_wheel_installed_into_a_fresh_venv_indexes_and_answers_outside_the_c
          src], cwd=tmp_path, env=env)
     (wheel,) = (tmp_path / "dist").glob("qa-*.whl")
 
-    # Every data file under qa/ (the abstention model, any model or model card added later) is in the wheel.
+    # Every data file under qa/ (the reader, its model card, the lexicon) is in the wheel.
     shipped = set(zipfile.ZipFile(wheel).namelist())
     data = {p.relative_to(src).as_posix() for pattern in DATA_GLOBS for p in (src / "qa").rglob(pattern)}
-    assert "qa/answer/abstain_model.json" in data and data <= shipped, sorted(data - shipped)
+    assert {"qa/answer/models/reader.json", "qa/answer/models/reader.onnx"} <= data <= shipped, sorted(data - shipped)
 
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", "--without-pip", venv], cwd=tmp_path, env=env)

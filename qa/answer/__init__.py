@@ -1,1 +1,1 @@
-"""Answering: choose the quote, extract the short answer, decide whether to answer or abstain."""
+"""Answering: pool passages, read them with the trained span reader, decide (calibrated), cite by offsets."""

@@ -1,46 +1,49 @@
-"""Deciding: the evidence signals of a candidate quote, and the calibrated confidence that answers or abstains."""
+"""Deciding: the calibrated probability that the shown quote answers the question, and whether to answer at all.
+
+One logistic model over the reader's own scores and the retrieval's, fitted by `qa train` on whole articles held
+out from training (unweighted, so the output keeps the base rate and is a probability)."""
 from __future__ import annotations
 
-from typing import NamedTuple
+import math
 
-from ..records import Citation, Hit
-from ..text.lexical import terms
-from . import abstain
-from .facts import SentenceFacts, coverage
+import numpy as np
 
-SUPPORT_WINDOW = 120  # characters either side of the short answer that `answer_support` reads
-
-
-class Decision(NamedTuple):
-    """What the assistant found before deciding whether to answer."""
-
-    signals: dict
-    quote: Citation | None
-    span: tuple[int, int]  # the short answer's offsets inside the quote
-    shown: tuple[Hit, ...]
+# Every signal the assistant computes for its best span; a fitted calibration names the ones it uses.
+FEATURES = (
+    "margin",  # best span's start+end logit minus its window's no-answer logit
+    "probability",  # the span's probability in its window (softmax over spans and no answer)
+    "runner_up",  # margin of the best span from any other window (a second opinion, or a rival)
+    "agreement",  # share of the windows read whose best span says the same words
+    "passage_rank",  # fused retrieval rank (0-based) of the passage the span comes from
+    "passage_cosine",  # cosine of the question with the best passage
+    "sentence_cosine",  # cosine of the question with the quote's first sentence
+)
 
 
-def evidence(facts: SentenceFacts, question: str, weights: dict[str, float], rows: tuple[int, ...], text: str,
-             span: tuple[int, int]) -> dict[str, float]:
-    """The signals beyond the choice's own: how much of the question the quote and its surroundings speak to."""
-    signals = {"unknown_terms": (sum(w for t, w in weights.items() if t not in facts.idf) / sum(weights.values())),
-               "missing_specifics": facts.missing_specifics(question, rows)}
-    # the question's two rarest known terms: a near-miss borrows the topic but not these
-    known = sorted((t for t in weights if t in facts.idf), key=lambda t: (-weights[t], t))[:2]
-    context = facts.context_terms(rows)
-    signals["key_coverage"] = (sum(1 for t in known if t in context) / len(known)) if known else 0.0
-    # how much of the question the answer's own surroundings speak to
-    window = text[max(0, span[0] - SUPPORT_WINDOW):span[1] + SUPPORT_WINDOW]
-    signals["answer_support"] = coverage(weights, set(terms(window)))
-    signals["rarest_in_quote"] = float(bool(known) and known[0] in set(terms(text)))
-    return signals
+def confidence(signals: dict[str, float], calibration: dict) -> float:
+    """Probability that the quote answers the question, from a fitted calibration; 0 without a quote."""
+    if not signals or not calibration:
+        return 0.0
+    z = calibration["bias"] + sum(w * signals.get(name, 0.0)
+                                  for w, name in zip(calibration["weights"], calibration["features"]))
+    return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
-def confidence(decision: Decision, model: dict) -> float:
-    """The probability that the corpus answers the question; 0 when there is no quote."""
-    return abstain.confidence(decision.signals, model) if decision.quote else 0.0
+def answers(confidence_: float, calibration: dict) -> bool:
+    """Whether to answer: the confidence at or above the threshold fitted with it."""
+    return confidence_ >= float(calibration.get("threshold", 0.5))
 
 
-def answers(decision: Decision, confidence_: float, model: dict) -> bool:
-    """Whether to answer: a quote, and a confidence at or above the model's threshold."""
-    return decision.quote is not None and confidence_ >= abstain.threshold(model)
+def fit(rows: np.ndarray, labels: np.ndarray, l2: float = 1e-3, steps: int = 20000, rate: float = 0.5
+        ) -> tuple[np.ndarray, float]:
+    """Logistic regression by full-batch gradient descent on standardised features: deterministic, no extra
+    dependency; weights are returned on the features' own scale."""
+    mean, scale = rows.mean(0), rows.std(0) + 1e-9
+    x = (rows - mean) / scale
+    weights, bias = np.zeros(x.shape[1]), 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(x @ weights + bias)))
+        grad = p - labels
+        weights -= rate * (x.T @ grad / len(labels) + l2 * weights)
+        bias -= rate * grad.mean()
+    return weights / scale, float(bias - (weights * mean / scale).sum())

@@ -1,8 +1,8 @@
-"""The answer model at query time: an ONNX cross-encoder that reads (question, sentence in its context) and gives
-the odds that the sentence answers, and where in the sentence the answer lies. No torch: onnxruntime only.
+"""The reader at query time: an ONNX span model that reads (question, window of text) and gives the best answer
+span in the window by exact character offsets, with its score against the window's no-answer score. No torch.
 
-The model is trained by `qa train` (qa/train/) from the bundled all-MiniLM-L6-v2 and shipped in
-qa/answer/models/ with answer.json (its settings, sha256 and calibration) and a model card (qa/answer/models/MODEL_CARD.md).
+The model is trained by `qa train` (qa/train/) from the bundled all-MiniLM-L6-v2 and shipped in qa/answer/models/
+with reader.json (its settings, sha256 and calibration) and a model card (qa/answer/models/MODEL_CARD.md).
 """
 from __future__ import annotations
 
@@ -12,79 +12,78 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
 from ..errors import QAError
+from .windows import Window
 
 MODEL_DIR = Path(__file__).with_name("models")
-CONFIG_FILE = "answer.json"
-MODEL_ENV = "QA_ANSWER_MODEL"  # a folder made by `qa train`, or "off"
+CONFIG_FILE = "reader.json"
+MODEL_ENV = "QA_READER"  # a folder made by `qa train`, or "off"
 MAX_ANSWER_TOKENS = 30  # a short answer is a name, figure, date or list, not a clause of 40 words
+MAX_TOKENS = 128  # [CLS] question [SEP] window [SEP]: the windows are packed to what is left
+MAX_QUESTION_TOKENS = 24
 INTRA_OP_THREADS = 1  # as the question encoder: one thread, not spinning (see qa/index/encoder.py)
+
+
+def window_budget(max_tokens: int = MAX_TOKENS, max_question: int = MAX_QUESTION_TOKENS) -> int:
+    """Tokens of text a window may hold beside the longest question and the three special tokens."""
+    return max_tokens - max_question - 3
 
 
 @dataclass(frozen=True)
 class Encoded:
-    """One model input: token ids and types, and the sentence's tokens with their character offsets in it."""
+    """One model input: ids and types, and where the window's tokens lie in the document's text."""
 
     ids: list[int]
     types: list[int]
-    first: int  # position of the sentence's first token in ids
-    offsets: list[tuple[int, int]]  # (start, end) in the sentence of each of its tokens, in order
+    first: int  # position of the window's first token in ids
+    offsets: list[tuple[int, int]]  # (start, end) in the document text of each window token, in order
+
+
+def encode(tokenizer, question: str, text: str, window: Window, max_tokens: int = MAX_TOKENS,
+           max_question: int = MAX_QUESTION_TOKENS) -> Encoded:
+    """[CLS] question [SEP] window [SEP]. A long question keeps its end (people open with their situation and ask
+    last); a window past the budget loses its tail, which packing avoids."""
+    cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    q = tokenizer.encode(question, add_special_tokens=False).ids[-max_question:]
+    w = tokenizer.encode(text[window.start:window.end], add_special_tokens=False)
+    room = max_tokens - len(q) - 3
+    head = [cls, *q, sep]
+    ids = head + w.ids[:room] + [sep]
+    offsets = [(window.start + a, window.start + b) for a, b in w.offsets[:room]]
+    return Encoded(ids, [0] * len(head) + [1] * (len(ids) - len(head)), len(head), offsets)
 
 
 @dataclass(frozen=True)
 class Reading:
-    """What the model says of one candidate sentence."""
+    """What the reader says of one window: its best span (document offsets) and how it compares with no answer."""
 
-    logit: float  # log-odds that the sentence answers the question
-    span: tuple[int, int]  # the answer's (start, end) inside the sentence text
-    span_score: float  # start logit + end logit of that span
+    start: int
+    end: int
+    score: float  # start logit + end logit of the best span
+    null: float  # start + end logit of [CLS]: the window does not answer
+    probability: float  # the span's share of the window's softmax over spans and no answer
 
-
-def encode(tokenizer, question: str, sentence: str, before: str, after: str, max_tokens: int,
-           max_question: int) -> Encoded:
-    """[CLS] question [SEP] sentence [SEP] end of the sentence before [SEP] start of the one after [SEP].
-
-    The question and the sentence are cut first to their own budgets, so the context never pushes the
-    sentence out; what is left goes half to each neighbour (the tail of the one before, the head of the next).
-    A long question keeps its end: people open with their situation and ask last.
-    """
-    cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
-    q = tokenizer.encode(question, add_special_tokens=False).ids[-max_question:]
-    s_enc = tokenizer.encode(sentence, add_special_tokens=False)
-    room = max_tokens - len(q) - 5
-    s_ids, s_off = s_enc.ids[:max(room, 1)], s_enc.offsets[:max(room, 1)]
-    left = max(room - len(s_ids), 0)
-    b = tokenizer.encode(before, add_special_tokens=False).ids if before and left else []
-    a = tokenizer.encode(after, add_special_tokens=False).ids if after and left else []
-    nb = min(len(b), max(left // 2, left - len(a)))
-    na = min(len(a), left - nb)
-    b = b[len(b) - nb:] if nb else []
-    a = a[:na]
-    head = [cls, *q, sep]
-    ids = head + s_ids + [sep] + b + [sep] + a + [sep]
-    types = [0] * len(head) + [1] * (len(ids) - len(head))
-    return Encoded(ids, types, len(head), [tuple(o) for o in s_off])
+    @property
+    def margin(self) -> float:
+        return self.score - self.null
 
 
-class TokenSpan(NamedTuple):
-    """An answer span in tokens, both ends included, and the span head's score for it."""
-
-    first: int
-    last: int
-    score: float
-
-
-def _best_span(start: np.ndarray, end: np.ndarray, n: int) -> TokenSpan:
-    """The span maximising start[i] + end[j] over i <= j < i + MAX_ANSWER_TOKENS."""
-    scores = start[:n, None] + end[None, :n]
+def best_span(start: np.ndarray, end: np.ndarray) -> tuple[int, int, float]:
+    """The span (i, j) maximising start[i] + end[j] over i <= j < i + MAX_ANSWER_TOKENS, with its score."""
+    n = len(start)
+    scores = start[:, None] + end[None, :]
     i, j = np.indices(scores.shape)
     scores = np.where((j >= i) & (j - i < MAX_ANSWER_TOKENS), scores, -np.inf)
     flat = int(np.argmax(scores))
-    return TokenSpan(flat // n, flat % n, float(scores.flat[flat]))
+    return flat // n, flat % n, float(scores.flat[flat])
+
+
+def _log_softmax_total(x: np.ndarray) -> float:
+    top = float(np.max(x))
+    return top + float(np.log(np.exp(x - top).sum()))
 
 
 def sha256(path: Path) -> str:
@@ -96,7 +95,7 @@ def sha256(path: Path) -> str:
 
 
 class Reader:
-    """Scores candidate sentences for a question with the shipped (or a given) answer model."""
+    """Reads windows of text for a question with the shipped (or a given) reader model."""
 
     def __init__(self, folder: str | os.PathLike = MODEL_DIR):
         import onnxruntime
@@ -108,16 +107,16 @@ class Reader:
             model_path = folder / self.config["file"]
             tokenizer_json = (folder / self.config["tokenizer"]).read_text(encoding="utf-8")
         except (OSError, ValueError, KeyError) as err:
-            raise QAError(f"cannot read the answer model in {folder}: {err}") from None
+            raise QAError(f"cannot read the reader model in {folder}: {err}") from None
         if self.config.get("sha256") and sha256(model_path) != self.config["sha256"]:
-            raise QAError(f"the answer model {model_path} does not match its sha256 in {CONFIG_FILE}; "
+            raise QAError(f"the reader model {model_path} does not match its sha256 in {CONFIG_FILE}; "
                           "reinstall qa or retrain it with qa train")
         self.folder = folder
         self.tokenizer = Tokenizer.from_str(tokenizer_json)
         self.tokenizer.no_truncation()
         self.tokenizer.no_padding()
-        self.max_tokens = int(self.config["max_tokens"])
-        self.max_question = int(self.config["max_question_tokens"])
+        self.max_tokens = int(self.config.get("max_tokens", MAX_TOKENS))
+        self.max_question = int(self.config.get("max_question_tokens", MAX_QUESTION_TOKENS))
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = INTRA_OP_THREADS
         options.inter_op_num_threads = 1
@@ -127,20 +126,22 @@ class Reader:
             self.session = onnxruntime.InferenceSession(str(model_path), options,
                                                         providers=["CPUExecutionProvider"])
         except Exception as err:
-            raise QAError(f"cannot load the answer model {model_path}: {str(err)[:160]}") from None
+            raise QAError(f"cannot load the reader model {model_path}: {str(err)[:160]}") from None
+
+    @property
+    def budget(self) -> int:
+        return window_budget(self.max_tokens, self.max_question)
 
     @property
     def calibration(self) -> dict:
         return self.config.get("calibration") or {}
 
-    def encode(self, question: str, sentence: str, before: str = "", after: str = "") -> Encoded:
-        return encode(self.tokenizer, question, sentence, before, after, self.max_tokens, self.max_question)
-
-    def read(self, question: str, items: list[tuple[str, str, str]]) -> list[Reading]:
-        """One Reading per (sentence, sentence before, sentence after), in order."""
-        if not items:
+    def read(self, question: str, windows: list[tuple[str, Window]]) -> list[Reading]:
+        """One Reading per (document text, window), in order, from one batched run of the model."""
+        if not windows:
             return []
-        encoded = [self.encode(question, *item) for item in items]
+        encoded = [encode(self.tokenizer, question, text, w, self.max_tokens, self.max_question)
+                   for text, w in windows]
         width = max(len(e.ids) for e in encoded)
         ids = np.zeros((len(encoded), width), dtype=np.int64)
         types = np.zeros_like(ids)
@@ -149,33 +150,44 @@ class Reader:
             ids[row, :len(e.ids)] = e.ids
             types[row, :len(e.ids)] = e.types
             mask[row, :len(e.ids)] = 1
-        logits, starts, ends = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                                        "token_type_ids": types})
+        starts, ends = self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
         readings = []
         for row, e in enumerate(encoded):
             n = len(e.offsets)
+            start, end = starts[row], ends[row]
+            null = float(start[0] + end[0])
             if n == 0:
-                readings.append(Reading(float(logits[row]), (0, 0), float("-inf")))
+                readings.append(Reading(0, 0, float("-inf"), null, 0.0))
                 continue
             seg = slice(e.first, e.first + n)
-            i, j, score = _best_span(starts[row, seg], ends[row, seg], n)
-            readings.append(Reading(float(logits[row]), (e.offsets[i][0], e.offsets[j][1]), score))
+            i, j, score = best_span(start[seg], end[seg])
+            # the span's probability under the model's own two softmaxes (over the window's tokens and [CLS])
+            log_z = (_log_softmax_total(np.concatenate([start[:1], start[seg]]))
+                     + _log_softmax_total(np.concatenate([end[:1], end[seg]])))
+            readings.append(Reading(e.offsets[i][0], e.offsets[j][1], score, null, float(np.exp(score - log_z))))
         return readings
 
 
 def shipped() -> Reader | None:
-    """The answer model to use, loaded once per process: the folder QA_ANSWER_MODEL names (a model `qa train`
-    made), else the one in the package; None when QA_ANSWER_MODEL is "off" or the package carries none."""
+    """The reader to use, loaded once per process: the folder QA_READER names (a model `qa train` made), else the
+    one in the package; None when QA_READER is "off" or the package carries none."""
     choice = os.environ.get(MODEL_ENV, "").strip()
     if choice.lower() == "off":
         return None
     return _load(choice or str(MODEL_DIR), bool(choice))
 
 
+@lru_cache(maxsize=1)
+def shipped_config() -> dict:
+    """The package's reader.json (its calibrations), also when the reader itself is turned off."""
+    path = MODEL_DIR / CONFIG_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
 @lru_cache(maxsize=4)
 def _load(folder: str, asked: bool) -> Reader | None:
     if not (Path(folder) / CONFIG_FILE).is_file():
         if asked:
-            raise QAError(f"no answer model in {folder} (it needs {CONFIG_FILE}; make one with qa train)")
+            raise QAError(f"no reader model in {folder} (it needs {CONFIG_FILE}; make one with qa train)")
         return None
     return Reader(folder)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..answer.kinds import DATE_RE
 from ..text.lexicon import LEXICON
 from .words import (AFTER_PRONOUN, AUX, DEMONSTRATIVES, ENTITY_PRONOUNS, NOT_FRAGMENT, PERSON_PRONOUNS, PREPOSITIONS,
                     REFERRING, STOP, WH)
@@ -31,6 +30,7 @@ class Turn:
 
     question: str
     answer: str = ""
+    phrase: str = ""  # the phrase a fragment put into the question ("platinum group metals"): the next swaps it
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class Resolved:
     asked: str
     question: str
     rule: str = ""
+    phrase: str = ""  # what a fragment put in, whole, for the next follow-up to swap
 
     @property
     def rewritten(self) -> bool:
@@ -58,6 +59,15 @@ _KINDS: dict[str, frozenset[str]] = {
 }
 _MULTIWORD: dict[str, str] = {}  # multi-word members of a kind ("first quarter"), none at present
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
+_MONTHS = "(?:" + "|".join(m[:3] + (f"(?:{re.escape(m[3:])})?" if m[3:] else "") for m in LEXICON["months"]) + r"|Sept)\.?"
+# a date or year that opens a short answer: such an answer is a when, not a what that a pronoun can stand for
+DATE_RE = re.compile(
+    rf"(?:the\s+)?(?:end|beginning|start|middle|first half|second half) of\s+(?:{_MONTHS}\s+)?\d{{4}}"
+    rf"|(?:the\s+)?(?:first|last|second|third) (?:week|month|quarter) of {_MONTHS}(?:\s+\d{{4}})?"
+    rf"|{_MONTHS}\s+\d{{4}}\b"
+    rf"|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?(?:\s+this year)?"
+    rf"|\b\d{{1,2}}\s+{_MONTHS}(?:\s+\d{{4}})?"
+    r"|\b(?:19|20)\d{2}(?:\s?[-–]\s?(?:19|20)?\d{2})?\b")
 _NUMBER = re.compile(r"^\d[\d,.]*%?$")
 
 
@@ -224,6 +234,10 @@ def resolve(question: str, previous: Turn | None, similar=None) -> Resolved:
         preposition, phrase = fragment
         span = _after_preposition(before, preposition) if preposition else None
         rule = "replace"
+        if span is None and previous.phrase and not preposition and previous.phrase in before:
+            # "What about tin?" after "And for platinum group metals?": the last fragment's phrase, whole
+            at = before.rindex(previous.phrase)
+            span = (at, at + len(previous.phrase))
         if span is None and _kind(phrase):
             span = _same_kind(before, _kind(phrase))
         if span is None and not _kind(phrase) and len(phrase.split()) <= 3:
@@ -231,9 +245,9 @@ def resolve(question: str, previous: Turn | None, similar=None) -> Resolved:
         if span is None and _is_name(phrase):
             span = _last_name(before)
         if span is not None:
-            return Resolved(asked, _replace(before, span[0], span[1], phrase), rule)
+            return Resolved(asked, _replace(before, span[0], span[1], phrase), rule, phrase)
         joined = f"{_strip_question(before)} {preposition or 'for'} {phrase}?"
-        return Resolved(asked, joined, "append")
+        return Resolved(asked, joined, "append", phrase)
 
     body = _strip_question(asked)
     lead = _LEAD.match(body)

@@ -31,6 +31,8 @@ class TurnIn(BaseModel):
 
     question: str = Field(max_length=MAX_QUERY_CHARS, description="the previous turn's resolved question")
     answer: str = Field("", max_length=MAX_QUERY_CHARS, description="its short answer ('' when it abstained)")
+    phrase: str = Field("", max_length=MAX_QUERY_CHARS,
+                        description="the phrase a follow-up put into it, which the next follow-up may swap")
 
 
 class ChatRequest(BaseModel):
@@ -52,12 +54,14 @@ def router(corpora: "Corpora") -> APIRouter:
         """The answer to `message`, resolved against `previous`: `answer` is `qa ask --json`'s object for the
         resolved question; `display` is what the page shows; `turn` goes back as `previous` next time."""
         service = corpora.service(body.corpus)
-        previous = Turn(body.previous.question, body.previous.answer) if body.previous else None
+        previous = (Turn(body.previous.question, body.previous.answer, body.previous.phrase)
+                    if body.previous else None)
         reply = service.chat(body.message.strip() or body.message, previous, body.k)
         if "error" in reply.data:
             return CLIJSONResponse({"detail": reply.data["error"]}, status_code=422)
         return CLIJSONResponse({"message": body.message, "question": reply.resolved.question,
-                                "turn": {"question": reply.turn.question, "answer": reply.turn.answer},
+                                "turn": {"question": reply.turn.question, "answer": reply.turn.answer,
+                                         "phrase": reply.turn.phrase},
                                 "answer": reply.answer.to_dict(), "display": reply.data})
 
     @api.get("/source", responses=ERRORS, summary="A cited range in its document")

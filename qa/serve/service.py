@@ -146,10 +146,16 @@ class Service:
         try:
             with self.lock:  # the answer and the documents it cites come from the same index
                 answer = self.assistant.ask(resolved.question, k=k)
+                if resolved.rewritten:
+                    # a rewrite can be wrong ("How big is it?" about another "it"): the raw question is answered
+                    # too, and the better supported of the two is kept, so a follow-up is never worse than asked
+                    raw = self.assistant.ask(resolved.asked, k=k)
+                    if raw.confidence > answer.confidence:
+                        answer, resolved = raw, Resolved(resolved.asked, resolved.asked)
                 documents, noun = self.index.documents, self.noun
         except QAError as err:
             return Reply({"error": " ".join(str(err).split())}, previous, resolved)
-        turn = Turn(resolved.question, answer.answer if answer.answerable else "")
+        turn = Turn(resolved.question, answer.answer if answer.answerable else "", resolved.phrase)
         return Reply(reply(answer, documents, noun, resolved), turn, resolved, answer)
 
     def source(self, doc: str, start: int, end: int, context: int | None = None) -> dict:

@@ -1,135 +1,114 @@
-"""Stage 4 of `qa train`: on the held-out articles only, the choice weight, the calibrated confidence and its figures."""
+"""Stage 4 of `qa train`: the confidence, fitted on whole articles held out from training.
+
+The held-out articles are indexed and asked through the whole pipeline (retrieval, reader, citation), exactly as
+`qa ask` runs; a row's label is whether the quote it would show holds a gold answer. A logistic model over the
+signals (qa.answer.decide.FEATURES) is fitted unweighted, so it keeps the base rate and is a probability; the
+threshold is the one with the best abstention F1 among those that refuse at most MAX_FALSE_ABSTAIN of the
+answerable questions. The same is done for the reader switched off (the nearest sentence), for `--reader off`.
+"""
 from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
 
 import numpy as np
 
-# The signals the calibrated confidence is fitted on when the model is on; each is computed by qa.assistant.
-CAL_FEATURES = ("reader_logit", "reader_margin", "coverage", "type_match", "passage_rank", "sentence_cosine",
-                "missing_specifics")
-# Without the model (the ablation): the hand-set signals alone, refitted on the same held-out articles.
-HEURISTIC_FEATURES = ("sentence_cosine", "passage_cosine", "coverage", "context_coverage", "unknown_terms",
-                      "type_match", "missing_specifics", "key_coverage", "answer_support", "rarest_in_quote")
+MAX_FALSE_ABSTAIN = 0.05
+OFF_FEATURES = ("sentence_cosine", "passage_cosine", "passage_rank")
 
 
-def held_out_signals(assistant, questions) -> list[dict]:
-    """For each held-out question: the signals, the shown quote, the typed and the model span, the label."""
+def held_out_file(paths: list[str], titles: set[str], target: Path) -> Path:
+    """The held-out articles of the training files as one SQuAD file."""
+    data = []
+    for path in paths:
+        data += [a for a in json.loads(Path(path).read_text(encoding="utf-8"))["data"] if a.get("title") in titles]
+    target.write_text(json.dumps({"version": "held-out", "data": data}), encoding="utf-8")
+    return target
+
+
+def rows_for(assistant, questions) -> list[dict]:
+    """Signals and outcome of each question, never abstaining."""
     from ..evaluation.metrics import quote_hit, token_f1
-    from ..answer.spans import best_span, expected_type
 
     rows = []
     for q in questions:
         signals, answer = assistant.signals(q.question)
-        hit = bool(q.answers) and bool(answer.quote) and quote_hit(answer.quote, q.answers)
-        typed = ""
-        if answer.quote:
-            s, e = best_span(q.question, answer.quote, assistant.facts.weights(q.question))
-            typed = answer.quote[s:e]
-        rows.append({"signals": signals, "label": int(hit), "answerable": bool(q.answers),
-                     "kind": expected_type(q.question),
-                     "model_f1": token_f1(answer.answer, q.answers) if hit else None,
-                     "typed_f1": token_f1(typed, q.answers) if hit else None})
+        right = bool(q.answerable and answer.quote and quote_hit(answer.quote, q.answers))
+        rows.append({"signals": signals, "answerable": q.answerable, "right": right,
+                     "f1": token_f1(answer.answer, q.answers) if q.answerable and right else None})
     return rows
 
 
-CHOICE_WEIGHTS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 1000.0)
+def _auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
+    pos, neg = scores[labels > 0], scores[labels == 0]
+    if not len(pos) or not len(neg):
+        return None
+    return float(((pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum())
+                 / (len(pos) * len(neg)))
 
 
-def candidate_readings(assistant, reader, questions) -> list[dict]:
-    """Per held-out answerable question, as the assistant sees it: each candidate's hand-set score, the model's
-    log-odds and whether its sentence holds a gold answer."""
-    from ..evaluation.metrics import quote_hit
-
-    out = []
-    for q in questions:
-        if not q.answers:
-            continue
-        question, scored, pool, weights = assistant.pool(q.question)
-        if not weights:
-            continue
-        ranked = assistant.chooser.rank_rows(question, scored.vector, pool, weights)[:assistant.settings.read]
-        readings = reader.read(question, assistant.chooser.reading_items([c.rows[0] for c in ranked]))
-        out.append({"score": [c.score for c in ranked], "logit": [r.logit for r in readings],
-                    "right": [quote_hit(assistant.index.sentences[c.rows[0]].text, q.answers) for c in ranked]})
-    return out
+def _ece(p: np.ndarray, labels: np.ndarray, bins: int = 10) -> float:
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    return float(sum(abs(p[which == b].mean() - labels[which == b].mean()) * (which == b).mean()
+                     for b in range(bins) if (which == b).any()))
 
 
-def choose_weight(readings: list[dict]) -> tuple[float, dict]:
-    """The weight of the model's log-odds beside the hand-set score that picks a right sentence most often."""
-    def hits(w):
-        return sum(r["right"][max(range(len(r["score"])), key=lambda i: (r["score"][i] + w * r["logit"][i], -i))]
-                   for r in readings if r["score"])
-    table = {w: hits(w) / max(len(readings), 1) for w in CHOICE_WEIGHTS}
-    best = max(CHOICE_WEIGHTS, key=lambda w: (table[w], -w))
-    return best, {str(w): round(v, 4) for w, v in table.items()}
+def _abstention(p: np.ndarray, cut: float, answerable: np.ndarray) -> tuple[float, float]:
+    """(abstention F1, false-abstain rate) when refusing below `cut`."""
+    refused = p < cut
+    right, wrong = (refused & ~answerable).sum(), (refused & answerable).sum()
+    precision = right / max(right + wrong, 1)
+    recall = right / max((~answerable).sum(), 1)
+    f1 = 2 * precision * recall / (precision + recall) if precision and recall else 0.0
+    return float(f1), float(wrong / max(answerable.sum(), 1))
 
 
-MIN_KIND_ROWS = 20  # right quotes of one answer type needed before that type gets a span source of its own
-
-
-def choose_span_sources(rows: list[dict]) -> dict[str, str]:
-    """The short answer's source, "model" or "typed", for each expected answer type with enough held-out right
-    quotes, and a default for the rest: whichever gives the higher mean token F1 against the gold answers."""
-    def better(hits):
-        return "model" if np.mean([r["model_f1"] for r in hits]) > np.mean([r["typed_f1"] for r in hits]) else "typed"
-
-    hits = [r for r in rows if r["model_f1"] is not None]
-    sources = {"default": better(hits) if hits else "typed"}
-    for kind in sorted({r["kind"] for r in hits}):
-        of_kind = [r for r in hits if r["kind"] == kind]
-        if len(of_kind) >= MIN_KIND_ROWS and better(of_kind) != sources["default"]:
-            sources[kind] = better(of_kind)
-    return sources
-
-
-def fit_calibration(rows: list[dict], features: tuple[str, ...], max_false_abstain: float) -> dict:
-    """A logistic model of P(the shown quote answers), fitted unweighted so that it keeps the held-out base rate,
-    and the threshold that maximises abstention F1 with false abstains (answerable questions refused) capped."""
-    from ..answer import abstain
+def fit_calibration(rows: list[dict], features: tuple[str, ...]) -> tuple[dict, dict]:
+    """The fitted calibration (features, weights, bias, threshold) and its figures on these rows."""
+    from ..answer.decide import fit
 
     x = np.array([[r["signals"].get(f, 0.0) for f in features] for r in rows], dtype=float)
-    y = np.array([r["label"] for r in rows], dtype=float)
-    mu, sd = x.mean(0), x.std(0) + 1e-9
-    w, b = abstain.fit((x - mu) / sd, y, balanced=False)
-    weights = w / sd
-    bias = b - float((w * mu / sd).sum())
-    p = 1 / (1 + np.exp(-(x @ weights + bias)))
+    y = np.array([float(r["right"]) for r in rows])
     answerable = np.array([r["answerable"] for r in rows])
-    best = (-1.0, 0.5)
-    for cut in np.unique(np.round(p, 4)):
-        abstained = p < cut
-        false = (abstained & answerable).sum() / max(answerable.sum(), 1)
-        if false > max_false_abstain:
-            continue
-        tp = (abstained & ~answerable).sum()
-        prec, rec = tp / max(abstained.sum(), 1), tp / max((~answerable).sum(), 1)
-        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-        if f1 > best[0]:
-            best = (f1, float(cut))
-    return {"features": list(features), "weights": [round(float(v), 6) for v in weights],
-            "bias": round(float(bias), 6), "threshold": round(best[1], 6)}
+    weights, bias = fit(x, y)
+    p = 1.0 / (1.0 + np.exp(-(x @ weights + bias)))
+    cuts = sorted(set(np.round(p, 4).tolist()) | {0.0})
+    allowed = [(c, *_abstention(p, c, answerable)) for c in cuts]
+    allowed = [a for a in allowed if a[2] <= MAX_FALSE_ABSTAIN] or [(0.0, 0.0, 0.0)]
+    cut, f1, false = max(allowed, key=lambda a: (a[1], -a[0]))
+    calibration = {"features": list(features), "weights": [round(float(w), 6) for w in weights],
+                   "bias": round(bias, 6), "threshold": round(float(cut), 4)}
+    shown = answerable & (p >= cut)
+    f1s = [r["f1"] for r, s in zip(rows, shown) if s and r["f1"] is not None]
+    figures = {"questions": len(rows), "answerable": int(answerable.sum()),
+               "quote_hit_answerable": round(float(y[answerable].mean()), 4) if answerable.any() else None,
+               "short_answer_f1_right_quotes": round(float(np.mean(f1s)), 4) if f1s else None,
+               "abstention_f1": round(f1, 4), "false_abstain": round(false, 4),
+               "auc": _auc(p, y) and round(_auc(p, y), 4), "ece": round(_ece(p, y), 4)}
+    return calibration, figures
 
 
-def summarize_held_out(rows: list[dict], model: dict) -> dict:
-    """Figures of a calibration on the held-out rows: out of sample for the model, in sample for the calibration
-    fitted on these same rows (the model card says so; qa eval's sets are the real test)."""
-    from ..answer import abstain
-    from ..evaluation.confidence import expected_calibration_error
+def calibrate(model_dir: Path, paths: list[str], titles: set[str], out: Path) -> tuple[dict, dict, dict]:
+    """(calibration with the reader, calibration without it, held-out figures of both)."""
+    from ..answer.assistant import Assistant
+    from ..answer.decide import FEATURES
+    from ..answer.reader import Reader
+    from ..evaluation.datasets import load_eval_set
+    from ..index.build import build_index
+    from ..index.embed import Embedder
+    from ..index.encoder import for_index
+    from ..retrieve.retriever import Retriever
 
-    p = np.array([abstain.confidence(r["signals"], model) for r in rows])
-    y = np.array([r["label"] for r in rows])
-    answerable = np.array([r["answerable"] for r in rows])
-    abstained = p < model["threshold"]
-    tp = (abstained & ~answerable).sum()
-    prec, rec = tp / max(abstained.sum(), 1), tp / max((~answerable).sum(), 1)
-    order = np.argsort(-p)
-    ranks = np.empty(len(p))
-    ranks[order] = np.arange(len(p))
-    pos, neg = y == 1, y == 0
-    auc = (float((ranks[neg][None, :] > ranks[pos][:, None]).mean()) if pos.any() and neg.any() else None)
-    return {"questions": len(rows), "answerable": int(answerable.sum()),
-            "quote_hit_answerable": round(float(y[answerable].mean()), 4) if answerable.any() else None,
-            "abstention_f1": round(float(2 * prec * rec / (prec + rec)) if prec + rec else 0.0, 4),
-            "false_abstain": round(float((abstained & answerable).sum() / max(answerable.sum(), 1)), 4),
-            "auc": None if auc is None else round(auc, 4),
-            "ece": round(expected_calibration_error([{"confidence": float(c), "answerable": bool(t), "quote_hit": t}
-                                                     for c, t in zip(p, y)]), 4)}
+    if not titles:
+        raise SystemExit("qa train: no held-out articles to calibrate on (give --calibrate-on FILE)")
+    evalset = load_eval_set(held_out_file(paths, titles, out / "held-out.json"), None, out / "held-out")
+    index = build_index(evalset.corpus_dir, embedder=Embedder(), progress=False)
+    retriever = Retriever(index, embedder=for_index(index))
+    print(f"qa train: calibrating on {len(evalset.questions)} held-out questions", file=sys.stderr, flush=True)
+    on, on_figures = fit_calibration(rows_for(Assistant(retriever, reader=Reader(model_dir)), evalset.questions),
+                                     FEATURES)
+    off, off_figures = fit_calibration(rows_for(Assistant(retriever, reader=None), evalset.questions), OFF_FEATURES)
+    print(f"qa train: held out, reader on: {on_figures}\nqa train: held out, reader off: {off_figures}",
+          file=sys.stderr, flush=True)
+    return on, off, {"reader": on_figures, "no_reader": off_figures}

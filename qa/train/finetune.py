@@ -1,4 +1,4 @@
-"""Stage 2 of `qa train`: fine-tuning MiniLM's first layers into the answer model (a verdict and a span head), checkpointed."""
+"""Stage 2 of `qa train`: fine-tuning the bundled MiniLM into the span reader, checkpointed every few minutes."""
 from __future__ import annotations
 
 import os
@@ -9,198 +9,169 @@ from pathlib import Path
 
 import numpy as np
 
-from .candidates import SEED, Example
+from .windows import SEED, Sample
 
-LAYERS = 4  # of MiniLM's 6: a cross-encoder reads 8 sentences a question, so depth is latency (see MODEL_CARD)
-MAX_TOKENS = 96
-MAX_QUESTION_TOKENS = 32
-HEAD_LR = 2e-3
-CHECKPOINT_EVERY = 50
+CHECKPOINT_SECONDS = 240  # a session can end mid-run: lose at most this much work
+HEAD_LR = 1e-3
+WARMUP_SHARE = 0.06
 
 
-def _tensors(tokenizer, batch: list[Example]):
+def tensors(tokenizer, batch: list[Sample], max_tokens: int, max_question: int):
+    """Padded ids, mask, types, the positions a span may use (the window and [CLS]), and the gold start and end
+    token (0, the [CLS] position, for no answer; -100, ignored, when the answer fell past a cut)."""
     import torch
 
     from ..answer.reader import encode
 
-    encoded = [encode(tokenizer, e.question, e.sentence, e.before, e.after, MAX_TOKENS, MAX_QUESTION_TOKENS)
-               for e in batch]
+    encoded = [encode(tokenizer, s.question, s.text, s.window, max_tokens, max_question) for s in batch]
     width = max(len(e.ids) for e in encoded)
     ids = torch.zeros((len(batch), width), dtype=torch.long)
     types, mask = torch.zeros_like(ids), torch.zeros_like(ids)
-    seg = torch.zeros((len(batch), width), dtype=torch.bool)  # where a span may start or end: the sentence
-    starts, ends = torch.full((len(batch),), -100), torch.full((len(batch),), -100)
-    for row, (e, x) in enumerate(zip(encoded, batch)):
+    allowed = torch.zeros((len(batch), width), dtype=torch.bool)
+    starts, ends = torch.zeros(len(batch), dtype=torch.long), torch.zeros(len(batch), dtype=torch.long)
+    for row, (e, s) in enumerate(zip(encoded, batch)):
         n = len(e.ids)
         ids[row, :n], types[row, :n], mask[row, :n] = torch.tensor(e.ids), torch.tensor(e.types), 1
-        seg[row, e.first:e.first + len(e.offsets)] = True
-        if x.span is not None:
-            tok = [i for i, (a, b) in enumerate(e.offsets) if b > x.span[0] and a < x.span[1]]
+        allowed[row, 0] = True
+        allowed[row, e.first:e.first + len(e.offsets)] = True
+        if s.answer is not None:
+            tok = [i for i, (a, b) in enumerate(e.offsets) if b > s.answer[0] and a < s.answer[1]]
             if tok:
                 starts[row], ends[row] = e.first + tok[0], e.first + tok[-1]
-    labels = torch.tensor([float(x.label) for x in batch])
-    return ids, mask, types, seg, labels, starts, ends
+            else:
+                starts[row] = ends[row] = -100
+    return ids, mask, types, allowed, starts, ends
 
 
-def _model(layers: int):
+def base_model():
+    """The bundled all-MiniLM-L6-v2's folder."""
+    from ..index.embed import resolve_model
+
+    return resolve_model(None)[1]
+
+
+def reader_model(folder: Path, layers: int = 6):
+    """MiniLM (its first `layers` layers) with a start/end head on every token; [CLS]'s pair is the no-answer
+    score."""
     import torch
     from transformers import AutoModel
 
-    from ..index.embed import resolve_model
-
-    _, folder = resolve_model(None)
-
-    class AnswerModel(torch.nn.Module):
-        """MiniLM's first `layers` layers, a verdict on [CLS] and start/end logits on every token."""
-
+    class SpanReader(torch.nn.Module):
         def __init__(self):
             super().__init__()
             self.bert = AutoModel.from_pretrained(str(folder))
             self.bert.encoder.layer = self.bert.encoder.layer[:layers]
             self.bert.config.num_hidden_layers = layers
-            hidden = self.bert.config.hidden_size
-            self.verdict = torch.nn.Linear(hidden, 1)
-            self.span = torch.nn.Linear(hidden, 2)
-            # the listwise loss weighs each candidate against "none of these answers": one learned logit, folded
-            # into the exported verdict, so the shipped log-odds are already "this sentence, rather than none"
-            self.no_answer = torch.nn.Parameter(torch.zeros(()))
+            self.span = torch.nn.Linear(self.bert.config.hidden_size, 2)
 
         def forward(self, input_ids, attention_mask, token_type_ids):
             h = self.bert(input_ids=input_ids, attention_mask=attention_mask,
                           token_type_ids=token_type_ids).last_hidden_state
             start, end = self.span(h).unbind(-1)
-            # the verdict reads the mean of the tokens, as MiniLM was trained to be read: its [CLS] output barely
-            # varies between inputs (a [CLS] head stayed at logits +-0.004 and AUC 0.51 after 200 steps; the mean
-            # reached 0.62 in the same steps)
-            mask = attention_mask.unsqueeze(-1).to(h.dtype)
-            pooled = (h * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-            return self.verdict(pooled).squeeze(-1) - self.no_answer, start, end
+            return start, end
 
-    return AnswerModel(), folder
+    return SpanReader()
 
 
-LOSSES = ("pointwise", "listwise")
-QUESTIONS_PER_BATCH = 4  # listwise: a batch is whole questions, each with all its candidates
+BUCKET = 64  # batches whose samples are sorted by length together: less padding, still shuffled
 
 
-def question_groups(examples: list[Example]) -> list[list[int]]:
-    """Indices of `examples` grouped by question, in first-seen order (candidate_examples writes them together)."""
-    groups: dict[tuple[str, str], list[int]] = {}
-    for i, e in enumerate(examples):
-        groups.setdefault((e.article, e.question), []).append(i)
-    return list(groups.values())
-
-
-def batch_order(examples: list[Example], epochs: int, batch_size: int, loss: str, seed: int) -> list[list[int]]:
-    """The whole schedule, fixed up front so that a resumed run sees the same batches: shuffled pairs
-    (pointwise) or shuffled whole questions (listwise)."""
-    units = question_groups(examples) if loss == "listwise" else [[i] for i in range(len(examples))]
-    per = QUESTIONS_PER_BATCH if loss == "listwise" else batch_size
+def batch_order(lengths: list[int], epochs: int, batch_size: int, seed: int) -> list[list[int]]:
+    """The whole schedule fixed up front, so a resumed run sees the same batches. Samples of similar length share
+    a batch (within shuffled buckets of BUCKET batches), so a batch pads little: a quarter fewer tokens to run."""
     order = []
     for epoch in range(epochs):
-        perm = np.random.RandomState(seed + epoch).permutation(len(units)).tolist()
-        order += [[i for u in perm[k:k + per] for i in units[u]] for k in range(0, len(perm), per)]
+        rng = np.random.RandomState(seed + epoch)
+        perm = rng.permutation(len(lengths)).tolist()
+        batches = []
+        for b in range(0, len(perm), batch_size * BUCKET):
+            bucket = sorted(perm[b:b + batch_size * BUCKET], key=lambda i: lengths[i])
+            batches += [bucket[k:k + batch_size] for k in range(0, len(bucket), batch_size)]
+        order += [batches[i] for i in rng.permutation(len(batches))]
     return order
 
 
-def listwise_loss(logits, labels, groups):
-    """Softmax over each question's candidates and a "none answers" option of logit 0: the gold sentences win for an
-    answerable question, "none" for an unanswerable one. The candidates' logits are relative to "none"."""
+def _save(checkpoint: Path, state: dict) -> None:
     import torch
 
-    losses = []
-    for idx in groups:
-        x = logits[idx]
-        every = torch.logsumexp(torch.cat([x, x.new_zeros(1)]), 0)
-        pos = labels[idx] > 0
-        won = torch.logsumexp(x[pos], 0) if pos.any() else x.new_zeros(())
-        losses.append(every - won)
-    return torch.stack(losses).mean()
+    tmp = checkpoint.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, checkpoint)
 
 
-def fine_tune(examples: list[Example], out: Path, epochs: int, batch_size: int, lr: float, layers: int,
-              seed: int = SEED, threads: int | None = None, loss: str = "pointwise"):
-    """Train the answer model on `examples` in a fixed order, checkpointing to out/checkpoint.pt; returns it.
+def fine_tune(samples: list[Sample], out: Path, epochs: int, batch_size: int, lr: float, max_tokens: int,
+              max_question: int, layers: int = 6, seed: int = SEED, threads: int | None = None, resume: bool = True):
+    """Train the reader on `samples` in a fixed order, checkpointing to out/checkpoint.pt; returns the model.
 
-    Long because resuming, the epoch loop, the two losses and the checkpoint share the training state."""
+    Long because resuming, the schedule and the checkpoint share the training state."""
     import torch
     from tokenizers import Tokenizer
-    from tqdm import tqdm
 
     torch.manual_seed(seed)
     random.seed(seed)
-    np.random.seed(seed)
     if threads:
         torch.set_num_threads(threads)
-    model, folder = _model(layers)
-    model.bert.embeddings.word_embeddings.weight.requires_grad_(False)  # 30k x 384: most of the weights, little gain
+    folder = base_model()
+    model = reader_model(folder, layers)
+    # 30k x 384 word embeddings are most of the weights: frozen, AdamW's step is a third cheaper on a CPU
+    model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.no_truncation()
     tokenizer.no_padding()
-    order = batch_order(examples, epochs, batch_size, loss, seed)
-    checkpoint = out / "checkpoint.pt"
-    state = torch.load(checkpoint, weights_only=False) if checkpoint.is_file() else None
-    if loss == "pointwise":  # one yes/no per sentence has no "none" to weigh against: the logit stays 0, as before it
-        model.no_answer.requires_grad_(False)
-        if state is not None:
-            state["model"].setdefault("no_answer", torch.zeros(()))  # a checkpoint from before the no-answer logit
+    lengths = [len(e.ids) for e in tokenizer.encode_batch(
+        [s.text[s.window.start:s.window.end] for s in samples], add_special_tokens=False)]
+    order = batch_order(lengths, epochs, batch_size, seed)
     params = [p for p in model.parameters() if p.requires_grad]
-    heads = {id(p) for p in (*model.verdict.parameters(), *model.span.parameters(), model.no_answer)}
-    # the new heads start from nothing and learn at HEAD_LR; the pretrained body moves gently at `lr`
-    optimizer = torch.optim.AdamW([{"params": [p for p in params if id(p) not in heads], "lr": lr},
-                                   {"params": [p for p in params if id(p) in heads], "lr": HEAD_LR}],
+    head = {id(p) for p in model.span.parameters()}
+    optimizer = torch.optim.AdamW([{"params": [p for p in params if id(p) not in head], "lr": lr},
+                                   {"params": [p for p in params if id(p) in head], "lr": HEAD_LR}],
                                   weight_decay=0.01)
-    warmup = max(1, len(order) // 16)
+    warmup = max(1, int(len(order) * WARMUP_SHARE))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min((step + 1) / warmup, max(0.0, (len(order) - step) / (len(order) - warmup))))
+    checkpoint = out / "checkpoint.pt"
     step = 0
-    if state is not None:
-        if (state.get("steps") == len(order) and state.get("examples") == len(examples)
-                and state.get("loss", "pointwise") == loss):
+    plan = {"steps": len(order), "samples": len(samples), "seed": seed, "lr": lr, "batch_size": batch_size,
+            "max_tokens": max_tokens, "layers": layers}
+    if resume and checkpoint.is_file():
+        state = torch.load(checkpoint, weights_only=False)
+        if state.get("plan") == plan:
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             schedule.load_state_dict(state["schedule"])
-            step = state["step"]
             torch.set_rng_state(state["rng"])
-            print(f"qa train: resuming at step {step} of {len(order)}", file=sys.stderr)
-    positives = sum(e.label for e in examples)
-    bce = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor((len(examples) - positives) / max(positives, 1)))
+            step = state["step"]
+            print(f"qa train: resuming at batch {step} of {len(order)}", file=sys.stderr, flush=True)
+        else:
+            print("qa train: the checkpoint is for another plan; starting again", file=sys.stderr, flush=True)
     ce = torch.nn.CrossEntropyLoss(ignore_index=-100)
     model.train()
-    bar = tqdm(total=len(order), initial=step, desc="qa train", unit="batch", file=sys.stderr)
-    started = time.perf_counter()
+    started, saved, first = time.perf_counter(), time.perf_counter(), step
+    recent: list[float] = []
     while step < len(order):
-        batch = [examples[i] for i in order[step]]
-        ids, mask, types, seg, labels, starts, ends = _tensors(tokenizer, batch)
-        logit, start_logits, end_logits = model(ids, mask, types)
-        start_logits = start_logits.masked_fill(~seg, -1e4)
-        end_logits = end_logits.masked_fill(~seg, -1e4)
-        if loss == "listwise":
-            groups = [[k for k, i in enumerate(order[step]) if examples[i].question == q]
-                      for q in dict.fromkeys(examples[i].question for i in order[step])]
-            total = listwise_loss(logit, labels, groups)
-        else:
-            total = bce(logit, labels)
-        if (starts >= 0).any():
-            total = total + 0.5 * (ce(start_logits, starts) + ce(end_logits, ends))
+        batch = [samples[i] for i in order[step]]
+        ids, mask, types, allowed, starts, ends = tensors(tokenizer, batch, max_tokens, max_question)
+        start_logits, end_logits = model(ids, mask, types)
+        start_logits = start_logits.masked_fill(~allowed, -1e4)
+        end_logits = end_logits.masked_fill(~allowed, -1e4)
+        loss = (ce(start_logits, starts) + ce(end_logits, ends)) / 2
         optimizer.zero_grad()
-        total.backward()
+        loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
         schedule.step()
         step += 1
-        bar.update()
-        bar.set_postfix(loss=f"{total.item():.3f}")
-        if step == 5:
-            per = (time.perf_counter() - started) / 5
-            print(f"\nqa train: about {per * (len(order) - step) / 60:.0f} min left "
-                  f"({len(order)} batches, {per:.2f} s each)", file=sys.stderr)
-        if step % CHECKPOINT_EVERY == 0 or step == len(order):
-            tmp = checkpoint.with_suffix(".tmp")
-            torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                        "schedule": schedule.state_dict(), "step": step, "steps": len(order),
-                        "examples": len(examples), "loss": loss, "rng": torch.get_rng_state()}, tmp)
-            os.replace(tmp, checkpoint)
-    bar.close()
+        recent = (recent + [loss.item()])[-50:]
+        now = time.perf_counter()
+        if step % 25 == 0 or step == len(order):
+            per = (now - started) / (step - first)
+            print(f"qa train: batch {step}/{len(order)}  loss {sum(recent) / len(recent):.3f}  "
+                  f"{per:.2f} s a batch, about {per * (len(order) - step) / 60:.0f} min left",
+                  file=sys.stderr, flush=True)
+        if now - saved >= CHECKPOINT_SECONDS or step == len(order):
+            _save(checkpoint, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                               "schedule": schedule.state_dict(), "step": step, "plan": plan,
+                               "rng": torch.get_rng_state()})
+            saved = now
     model.eval()
-    return model, folder
+    return model
