@@ -149,6 +149,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the JSON of GET /api/source instead of text")
 
     commands.add_parser("eval", help="run the evaluation harness (qa eval --help for its options)", add_help=False)
-    commands.add_parser("train", help="train the answer model on question files (qa train --help for its options)",
+    commands.add_parser("train", help="train the span reader on SQuAD-format files (qa train --help for its options)",
                         add_help=False)
     return parser

@@ -28,9 +28,9 @@ def cli_eval(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-docs", type=int, default=None, metavar="N",
                     help="only the questions of the first N documents by name (a quicker, deterministic subset)")
     ap.add_argument("--no-ablation", action="store_true",
-                    help="skip the ablation row (hybrid with the answer model off)")
+                    help="skip the ablation row (hybrid with the reader off)")
     ap.add_argument("--skip-titles-of", action="append", default=[], metavar="FILE",
-                    help="leave out the articles of this SQuAD file (e.g. the answer model's training data)")
+                    help="leave out the articles of this SQuAD file (e.g. the reader's training data)")
     ap.add_argument("--store", default=None, metavar="URI",
                     help="ask through a Milvus store (milvus://host:port/collection or a Milvus Lite .db file), "
                          "written from each index the run builds; see docs/milvus.md")

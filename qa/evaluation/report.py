@@ -9,7 +9,7 @@ from ..retrieve.fusion import FUSION
 
 FUSION_NOTES = {"zscore": "z-score mix", "rrf": "RRF"}
 SYSTEM_NOTES = {"hybrid": f"full system (dense + BM25, {FUSION_NOTES.get(FUSION, FUSION)})", "dense": "dense only",
-                "bm25": "BM25 only", "hybrid-no-model": "hybrid with the answer model off (hand-set scores)",
+                "bm25": "BM25 only", "hybrid-no-model": "hybrid with the reader off (the nearest sentence, whole)",
                 "baseline": "naive: 500-char chunks, MiniLM, top sentence, never abstains"}
 
 

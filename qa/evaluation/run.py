@@ -25,7 +25,7 @@ from .metrics import RECALL_KS, aggregate, mean, overlap, percentile, score_answ
 from .report import write_report
 
 BASELINE = "baseline"
-ABLATION = "hybrid-no-model"  # the same hybrid retrieval with the answer model off: hand-set scores alone
+ABLATION = "hybrid-no-model"  # the same hybrid retrieval with the reader off: the nearest sentence, whole
 DEFAULT_QUESTIONS = "eval/questions.jsonl"
 
 
@@ -243,8 +243,8 @@ def run_eval(questions_path: str | os.PathLike = DEFAULT_QUESTIONS, corpus_dir: 
         answer_k: passages the assistant reads per answer; None keeps the assistant's own default.
         embedder, assistant_factory: stand-ins for tests; default the bundled model and qa.assistant.Assistant.
         max_docs: keep only the questions of the first N documents (sorted by name), for a quicker run.
-        ablation: also run hybrid with the answer model off (default: when the default assistant is used and
-            an answer model is shipped).
+        ablation: also run hybrid with the reader off (default: when the default assistant is used and
+            a reader is shipped).
         store: a Milvus store URI (qa.index.milvus_uri): each index built is written there and asked through it.
         skip_titles_of: SQuAD files whose articles are left out of a SQuAD question file (the model's training
             data, when scoring XQuAD on the articles it never saw).

@@ -1,1 +1,1 @@
-"""`qa train`: fit the answer model and its calibration from question files."""
+"""`qa train`: fit the span reader and its calibration from SQuAD-format files."""
