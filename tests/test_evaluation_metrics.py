@@ -194,3 +194,16 @@ def test_bootstrap_intervals_are_deterministic_and_hold_the_point_estimate():
     for key in ("quote_hit", "abstain_f1", "false_abstain_rate"):
         lo, hi = first[key]
         assert lo <= point[key] <= hi and lo < hi
+
+
+def test_the_confidence_auc_ranks_right_answers_against_the_rest():
+    from qa.evaluation.confidence import confidence_auc
+
+    right = {"answerable": True, "quote_hit": 1.0}
+    wrong = {"answerable": True, "quote_hit": 0.0}
+    refused = {"answerable": False, "quote_hit": None}
+    assert confidence_auc([dict(right, confidence=0.9), dict(wrong, confidence=0.2),
+                           dict(refused, confidence=0.1)]) == 1.0
+    assert confidence_auc([dict(right, confidence=0.2), dict(wrong, confidence=0.9)]) == 0.0
+    assert confidence_auc([dict(right, confidence=0.5), dict(wrong, confidence=0.5)]) == 0.5
+    assert confidence_auc([dict(right, confidence=0.5)]) is None

@@ -123,7 +123,8 @@ def test_qa_train_help_lists_its_options(capsys):
     with pytest.raises(SystemExit):
         cli_train(["--help"])
     out = capsys.readouterr().out
-    for option in ("--calibrate-on", "--skip-titles-of", "--limit", "--epochs", "--layers", "--fresh", "--ship"):
+    for option in ("--calibrate-on", "--skip-titles-of", "--limit", "--epochs", "--layers", "--resume", "--fresh",
+                   "--ship"):
         assert option in out
 
 
@@ -132,3 +133,32 @@ def test_a_missing_training_file_is_one_clear_error(tmp_path, capsys):
 
     assert cli_train([str(tmp_path / "none.json"), "--out", str(tmp_path / "o")]) == 2
     assert "cannot read SQuAD file" in capsys.readouterr().err
+
+
+def test_a_run_stopped_mid_way_resumes_from_its_checkpoint_to_the_same_weights(squad, tokenizer, tmp_path,
+                                                                                  monkeypatch):
+    """Two tiny batches of a one-layer reader: no real training happens here, only the checkpoint's round trip."""
+    import torch
+
+    from qa.train import finetune
+
+    samples = training_samples(read_squad(squad)[:1], tokenizer, 40)[:4]
+    monkeypatch.setattr(finetune, "CHECKPOINT_SECONDS", 0)  # a checkpoint after every batch
+    whole = finetune.fine_tune(samples, tmp_path / "a", 1, 2, 1e-4, 64, 24, layers=1, threads=1)
+
+    real, calls = finetune.tensors, []
+
+    def stop_in_the_second_batch(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(finetune, "tensors", stop_in_the_second_batch)
+    with pytest.raises(KeyboardInterrupt):
+        finetune.fine_tune(samples, tmp_path / "b", 1, 2, 1e-4, 64, 24, layers=1, threads=1)
+    assert torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=False)["step"] == 1
+    monkeypatch.setattr(finetune, "tensors", real)
+    resumed = finetune.fine_tune(samples, tmp_path / "b", 1, 2, 1e-4, 64, 24, layers=1, threads=1)
+    for (name, a), (_, b) in zip(whole.state_dict().items(), resumed.state_dict().items()):
+        assert torch.allclose(a, b, atol=1e-6), name

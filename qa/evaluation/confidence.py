@@ -33,6 +33,17 @@ def expected_calibration_error(rows: Sequence[Mapping], bins: int = RELIABILITY_
     return sum(b["questions"] / len(rows) * abs(b["confidence"] - b["right"]) for b in reliability(rows, bins))
 
 
+def confidence_auc(rows: Sequence[Mapping]) -> float | None:
+    """How well the confidence ranks questions answered right above the rest: the probability that a random right
+    one scores above a random other one (ties count half); None when either kind is missing."""
+    right = [float(r.get("confidence", 0.0)) for r in rows if answered_right(r)]
+    other = [float(r.get("confidence", 0.0)) for r in rows if not answered_right(r)]
+    if not right or not other:
+        return None
+    wins = sum((a > b) + 0.5 * (a == b) for a in right for b in other)
+    return wins / (len(right) * len(other))
+
+
 def _f1_abstention(abstained, answerable) -> float | None:
     import numpy as np
 

@@ -8,7 +8,7 @@ import string
 from collections import Counter
 from typing import Iterable, Mapping, Sequence
 
-from .confidence import expected_calibration_error
+from .confidence import confidence_auc, expected_calibration_error
 from .datasets import Question, Span
 
 RECALL_KS = (1, 3, 5, 10)
@@ -247,6 +247,7 @@ def aggregate(rows: Sequence[Mapping], ks: Sequence[int] = RECALL_KS) -> dict:
         out[key] = mean(r.get(key) for r in answerable)
     out.update(abstention([r["abstained"] for r in rows], [bool(r["answerable"]) for r in rows]))
     out["ece"] = expected_calibration_error(rows)
+    out["auc"] = confidence_auc(rows)
     out["citation_faithfulness"] = _ratio(ok, total)
     out["citations"] = total
     out["answer_span_exact"] = _ratio(sum(spans), len(spans))

@@ -39,6 +39,8 @@ def cli_train(argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float, default=DEFAULTS["lr"])
     ap.add_argument("--layers", type=int, default=DEFAULTS["layers"], help="MiniLM layers kept (of 6)")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
+    ap.add_argument("--resume", action="store_true",
+                    help="continue from OUT/checkpoint.pt (the default whenever it matches this run's plan)")
     ap.add_argument("--fresh", action="store_true", help="ignore a checkpoint in OUT and start again")
     ap.add_argument("--ship", action="store_true", help="also install the result as qa's shipped reader")
     args = ap.parse_args(argv)

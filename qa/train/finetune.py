@@ -129,6 +129,7 @@ def fine_tune(samples: list[Sample], out: Path, epochs: int, batch_size: int, lr
     warmup = max(1, int(len(order) * WARMUP_SHARE))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min((step + 1) / warmup, max(0.0, (len(order) - step) / (len(order) - warmup))))
+    out.mkdir(parents=True, exist_ok=True)
     checkpoint = out / "checkpoint.pt"
     step = 0
     plan = {"steps": len(order), "samples": len(samples), "seed": seed, "lr": lr, "batch_size": batch_size,
