@@ -108,8 +108,8 @@ def test_every_command_and_option_has_help_and_is_documented():
 
 def test_the_option_check_fails_on_an_undocumented_option():
     section = cli_reference_sections()["`qa ask`"]
-    assert documented("--answer-model", section) and documented("-k", section)
-    assert not documented("--answer-model", section.replace("--answer-model", "--model-answer"))
+    assert documented("--reader", section) and documented("-k", section)
+    assert not documented("--reader", section.replace("--reader", "--model-reader"))
     assert not documented("-k", "--k K and k-fold")
 
 

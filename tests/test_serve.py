@@ -37,6 +37,15 @@ def test_a_follow_up_is_answered_from_the_conversation_and_says_what_it_answered
     assert second.data["rewritten"]
 
 
+def test_a_follow_up_is_never_less_supported_than_the_question_as_typed(service):
+    first = service.chat("What is the external dependence of copper concentrate?", None)
+    for typed in ("And for platinum group metals?", "What about tin?", "Where is it?"):
+        reply = service.chat(typed, first.turn)
+        raw = service.assistant.ask(typed)
+        assert reply.answer.confidence >= raw.confidence
+        first = reply
+
+
 def test_an_abstention_in_the_chat_says_the_speech_does_not_say(service):
     reply = service.chat("Who won the 2022 FIFA World Cup final?", None)
     assert not reply.answer.answerable and reply.turn == Turn("Who won the 2022 FIFA World Cup final?", "")

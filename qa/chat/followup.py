@@ -61,13 +61,9 @@ _MULTIWORD: dict[str, str] = {}  # multi-word members of a kind ("first quarter"
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _MONTHS = "(?:" + "|".join(m[:3] + (f"(?:{re.escape(m[3:])})?" if m[3:] else "") for m in LEXICON["months"]) + r"|Sept)\.?"
 # a date or year that opens a short answer: such an answer is a when, not a what that a pronoun can stand for
-DATE_RE = re.compile(
-    rf"(?:the\s+)?(?:end|beginning|start|middle|first half|second half) of\s+(?:{_MONTHS}\s+)?\d{{4}}"
-    rf"|(?:the\s+)?(?:first|last|second|third) (?:week|month|quarter) of {_MONTHS}(?:\s+\d{{4}})?"
-    rf"|{_MONTHS}\s+\d{{4}}\b"
-    rf"|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?(?:\s+this year)?"
-    rf"|\b\d{{1,2}}\s+{_MONTHS}(?:\s+\d{{4}})?"
-    r"|\b(?:19|20)\d{2}(?:\s?[-–]\s?(?:19|20)?\d{2})?\b")
+DATE_RE = re.compile(rf"(?:the\s+)?(?:end|beginning|start|middle|first half|second half) of\s+(?:{_MONTHS}\s+)?\d{{4}}"
+                     rf"|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?\b|{_MONTHS}\s+\d{{4}}\b|\b\d{{1,2}}\s+{_MONTHS}"
+                     r"|\b(?:19|20)\d{2}\b")
 _NUMBER = re.compile(r"^\d[\d,.]*%?$")
 
 
