@@ -39,8 +39,7 @@ def build_index(corpus_dir: str | os.PathLike, model: str | None = None, setting
         previous: the index version this build replaces: the documents it holds unchanged are taken from it,
             vectors and all, and only the others embedded (qa.index.reuse); says how many on stderr.
         quiet: leave that line out.
-        warn: where each file left out of the corpus is said (default: a warning line on stderr).
-        strict: a file left out is an error, before anything is embedded.
+        warn: where each file left out is said (default: a warning line on stderr); strict: it is also an error.
     """
     import bm25s
 
