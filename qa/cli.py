@@ -24,19 +24,28 @@ PACKAGES = {"sentence_transformers": "sentence-transformers", "faiss": "faiss-cp
 # ---------------------------------------------------------------- helpers
 
 def _corpus_for(args) -> str | None:
-    """The corpus to check the index against: the one given, else the index's own, else corpus/ for a new index."""
-    if args.corpus is not None:
-        if not Path(args.corpus).is_dir():
-            raise QAError(f"corpus folder not found: {args.corpus}")
-        return args.corpus
+    """The corpus to check the index against: the one given, else the index's own (None).
+
+    Only the default index/ is built when missing, from the default corpus/ (what `make run` needs); any other
+    index must exist, so that a mistyped --index is an error, never an answer from another corpus."""
     from .index.store import has_index
 
+    if args.corpus is not None and not Path(args.corpus).is_dir():
+        raise QAError(f"corpus folder not found: {args.corpus}")
     if has_index(args.index):
-        return None  # open_index uses the corpus the index was built from
+        return args.corpus
+    if not (_same_path(args.index, DEFAULT_INDEX)
+            and (args.corpus is None or _same_path(args.corpus, DEFAULT_CORPUS))):
+        raise QAError(f"no index at {args.index}; build one with: qa index {args.corpus or 'CORPUS_DIR'} "
+                      f"--index {args.index}")
     if not Path(DEFAULT_CORPUS).is_dir():
         raise QAError(f"no index at {args.index} and no {DEFAULT_CORPUS}/ folder to build it from; "
                       f"build one with: qa index CORPUS_DIR --index {args.index}")
     return DEFAULT_CORPUS
+
+
+def _same_path(a: str, b: str) -> bool:
+    return Path(a).resolve() == Path(b).resolve()
 
 
 def _load(kind: str, args):
@@ -79,7 +88,9 @@ def _print_json(obj, out: TextIO) -> None:
 def cmd_index(args) -> int:
     from .index.build import build_index, previous_version
     from .index.fast import FastEmbedder
+    from .index.lock import build_lock
     from .index.store import save_index
+    from .ingest.corpus import print_warning
     from .ingest.split import SplitSettings
 
     started = time.perf_counter()
@@ -87,19 +98,28 @@ def cmd_index(args) -> int:
         from .index.milvus_uri import parse_store
 
         parse_store(args.store)  # a bad URI fails now, before the model loads
-    embedder = FastEmbedder(args.model)  # the cached ONNX export: no torch once the model has been exported
-    settings = SplitSettings(max_tokens=args.max_tokens, overlap=args.overlap, model_max_tokens=embedder.max_tokens)
-    index = build_index(args.corpus, settings=settings, embedder=embedder, progress=sys.stderr.isatty(),
-                        previous=previous_version(args.index))
-    save_index(index, args.index)
-    if args.store:  # checked before the build, written after it
-        from .index.milvus_store import write_store
+    left_out = []
 
-        write_store(index, args.store)
+    def warn(message: str) -> None:  # counted for the summary line
+        left_out.append(message)
+        print_warning(message)
+
+    with build_lock(args.index):  # a second `qa index` of this folder fails now, not after embedding
+        embedder = FastEmbedder(args.model)  # the cached ONNX export: no torch once the model has been exported
+        settings = SplitSettings(max_tokens=args.max_tokens, overlap=args.overlap,
+                                 model_max_tokens=embedder.max_tokens)
+        index = build_index(args.corpus, settings=settings, embedder=embedder, progress=sys.stderr.isatty(),
+                            previous=previous_version(args.index), warn=warn, strict=args.strict)
+        save_index(index, args.index)
+        if args.store:  # checked before the build, written after it
+            from .index.milvus_store import write_store
+
+            write_store(index, args.store)
     m = index.manifest
+    skipped = f"; {len(left_out)} file{'s' * (len(left_out) != 1)} skipped (above)" if left_out else ""
     print(f"indexed {m['documents']} document{'s' * (m['documents'] != 1)} from {args.corpus}: "
           f"{m['passages']} passages, {m['sentences']} sentences in {time.perf_counter() - started:.1f} s "
-          f"-> {args.index}" + (f" and {args.store}" if args.store else ""))
+          f"-> {args.index}" + (f" and {args.store}" if args.store else "") + skipped)
     return 0
 
 

@@ -12,6 +12,8 @@ DEFAULT_INDEX = "index"
 # uploaded corpora are state of the server, kept out of the clone: $XDG_STATE_HOME/qa/uploads
 DEFAULT_UPLOADS = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "qa" / "uploads"
 MODES = ("hybrid", "dense", "bm25")  # qa.retrieve.MODES, repeated here so that --help imports nothing heavy
+CORPUS_HELP = (f"corpus to check the index against and rebuild it from when stale (default: the folder the index "
+               f"was built from); only the default {DEFAULT_INDEX}/ is built when missing, from {DEFAULT_CORPUS}/")
 STORE_HELP = ("keep the passages' vectors and BM25 in Milvus: milvus://host:port/collection (a server or "
               "cluster; token in QA_MILVUS_TOKEN) or a Milvus Lite file ending in .db; see docs/milvus.md")
 
@@ -72,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
                "  qa search \"cobalt export ban\" -k 3\n"
                "  qa serve --port 7860\n"
                "  qa show ge-honglin-2025-mining-speech.md:13264-13495\n"
-               "A missing or stale index is rebuilt from its corpus on first use.")
+               "A stale index is rebuilt from its corpus on first use, and a missing index/ from corpus/.")
     parser.add_argument("--version", action="version", version=f"qa {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -91,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overlap", type=_non_negative, default=1, metavar="N",
                    help="sentences repeated between neighbouring passages (default: 1)")
     p.add_argument("--store", default=None, metavar="URI", help=STORE_HELP)
+    p.add_argument("--strict", action="store_true",
+                   help="fail, indexing nothing, when any file is left out (unreadable, empty, too big, or in a "
+                        "format qa does not read); by default each is a warning and the rest is indexed")
 
     for name, helptext in (("search", "show the passages that best match a question"),
                            ("ask", "answer a question with a verbatim quote and its citation, or abstain")):
@@ -103,10 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             p.add_argument("question", metavar="QUESTION", help="the question or search words")
         p.add_argument("--index", default=DEFAULT_INDEX, metavar="DIR", help=f"index folder (default: {DEFAULT_INDEX}/)")
-        p.add_argument("--corpus", default=None, metavar="DIR",
-                       help="corpus to check the index against and rebuild it from when missing or stale "
-                            f"(default: the folder the index was built from, or {DEFAULT_CORPUS}/ when there is no "
-                            "index yet)")
+        p.add_argument("--corpus", default=None, metavar="DIR", help=CORPUS_HELP)
         p.add_argument("--store", default=None, metavar="URI", help=STORE_HELP)
         p.add_argument("-k", type=_positive, default=5, metavar="K", help="passages to show (default: 5)")
         p.add_argument("--mode", choices=MODES, default="hybrid",
@@ -125,10 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
                                         "/api/source, /api/corpora and /api/health (schema at /openapi.json), over "
                                         "one loaded index and the corpora uploaded from the chat. Ctrl-C stops it.")
     p.add_argument("--index", default=DEFAULT_INDEX, metavar="DIR", help=f"index folder (default: {DEFAULT_INDEX}/)")
-    p.add_argument("--corpus", default=None, metavar="DIR",
-                   help="corpus to check the index against and rebuild it from when missing or stale "
-                        f"(default: the folder the index was built from, or {DEFAULT_CORPUS}/ when there is no "
-                        "index yet)")
+    p.add_argument("--corpus", default=None, metavar="DIR", help=CORPUS_HELP)
     p.add_argument("--store", default=None, metavar="URI", help=STORE_HELP)
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1, this machine only)")

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model ships in a package: nothing may download
@@ -65,6 +68,21 @@ def check_answer(answer: dict, corpus: Path) -> None:
         assert answer["citations"] and answer["quote"] and answer["answer"]
     else:
         assert answer["answer"] == "" and answer["quote"] == "" and answer["citations"] == []
+
+
+@contextmanager
+def hold_build_lock(index_dir: Path):
+    """Another process holding `index_dir`'s build lock (qa.index.lock) until the block ends: yields its Popen."""
+    code = ("import sys; from qa.index.lock import build_lock\n"
+            "with build_lock(sys.argv[1]):\n    print('held', flush=True); sys.stdin.readline()")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(index_dir)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)))
+    try:
+        assert holder.stdout.readline() == "held\n", "the holder did not take the lock"
+        yield holder
+    finally:
+        holder.stdin.close()  # its readline returns: it lets go and exits
+        holder.wait(timeout=60)
 
 
 # How far apart two encodings of the same question may put a score (cosine, BM25 or fused, confidence) for the

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from conftest import SPEECH_CORPUS, SPEECH_DOC, check_answer
+from conftest import REPO, SPEECH_CORPUS, SPEECH_DOC, check_answer
 
 COPPER = "Which copper mine in Tibet is mentioned?"
 OFF_TOPIC = "Who won the 2022 FIFA World Cup final?"
@@ -122,6 +122,14 @@ def test_a_blank_question_is_refused_with_the_cli_reason(client):
     r = client.post("/api/ask", json={"question": "   \n\t "})
     assert r.status_code == 422 and r.json() == {"detail": "the question is empty"}
     assert client.post("/api/search", json={"query": " "}).status_code == 422
+
+
+def test_the_error_bodies_in_the_docs_are_the_real_ones(client):
+    """docs/http-api.md shows a schema error (detail: a list) and a refusal (detail: one line) as they come back."""
+    page = " ".join((REPO / "docs" / "http-api.md").read_text(encoding="utf-8").split())
+    for body in ({"question": COPPER, "k": "many"}, {"question": " "}):
+        r = client.post("/api/ask", json=body)
+        assert r.status_code == 422 and f"`{r.text.strip()}`" in page, r.text
 
 
 def test_an_overlong_question_gets_422_without_being_echoed(client):

@@ -12,7 +12,7 @@ import types
 
 import pytest
 
-from conftest import REPO, SPEECH_CORPUS, SPEECH_DOC, check_answer, write_corpus
+from conftest import REPO, SPEECH_CORPUS, SPEECH_DOC, check_answer, hold_build_lock, write_corpus
 from qa.cli import build_parser, main
 
 COPPER = "Which copper mine in Tibet is mentioned?"
@@ -246,11 +246,71 @@ def test_missing_corpus_and_index(capsys, tmp_path):
     assert status == 2 and "not found" in one_error_line(err)
 
 
-def test_a_bad_document_is_one_line_naming_it(capsys, tmp_path):
-    write_corpus(tmp_path / "c", {"good.txt": "Fine."})
-    (tmp_path / "c" / "old.txt").write_bytes("Café".encode("latin-1"))
-    status, _, err = run(capsys, "index", str(tmp_path / "c"), "--index", str(tmp_path / "i"))
-    assert status == 2 and "old.txt" in one_error_line(err) and "UTF-8" in err
+def bad_files(corpus) -> list[str]:
+    """A binary file, a Latin-1 one, a corrupt PDF and an .rtf beside the good ones: what each warning names."""
+    (corpus / "old.txt").write_bytes("Café".encode("latin-1"))
+    (corpus / "photo.md").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog")
+    (corpus / "letter.rtf").write_bytes(b"{\\rtf1 Dear}")
+    return ["broken.pdf", "letter.rtf", "old.txt", "photo.md"]
+
+
+def test_bad_documents_are_one_warning_each_and_the_summary_counts_them(capsys, tiny_corpus, tmp_path):
+    names = bad_files(tiny_corpus)
+    status, out, err = run(capsys, "index", str(tiny_corpus), "--index", str(tmp_path / "i"))
+    warnings = err.splitlines()
+    assert status == 0 and len(warnings) == 4 and all(w.startswith("qa: warning: ") for w in warnings)
+    assert sorted(name for w in warnings for name in names if f"/{name}: left out" in w) == names
+    assert out.startswith("indexed 3 documents from ") and out.endswith("; 4 files skipped (above)\n")
+
+
+def test_strict_index_fails_on_a_skipped_file_and_writes_nothing(capsys, tiny_corpus, tmp_path):
+    bad_files(tiny_corpus)
+    status, out, err = run(capsys, "index", str(tiny_corpus), "--index", str(tmp_path / "i"), "--strict")
+    *warnings, error = err.splitlines()
+    assert status == 2 and out == "" and len(warnings) == 4
+    assert error.startswith("qa: error: --strict: 4 files of ") and "letter.rtf" in error
+    assert not (tmp_path / "i").exists()  # not even the folder (the build lock made it, and took it away)
+
+
+@pytest.mark.parametrize("command", ["ask", "search"])
+@pytest.mark.parametrize("where", ["no-such-index", "docs", "corpus/a.txt"])
+def test_only_the_default_index_is_built_on_demand(capsys, monkeypatch, tmp_path, command, where):
+    """In a folder with corpus/, a mistyped --index (missing, a folder that is no index, a file) is one line naming
+    `qa index`: it was built from corpus/ and answered from it."""
+    write_corpus(tmp_path / "corpus", {"a.txt": "Copper rose."})
+    write_corpus(tmp_path / "docs", {"notes.md": "Not an index."})
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    for extra in ([], ["--corpus", "corpus"]):
+        status, out, err = run(capsys, command, "copper", "--index", where, *extra)
+        assert status == 2 and out == ""
+        assert one_error_line(err) == (f"qa: error: no index at {where}; build one with: "
+                                       f"qa index {'corpus' if extra else 'CORPUS_DIR'} --index {where}")
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_a_second_build_of_one_index_is_one_line_naming_the_first_and_leaves_its_work(capsys, tiny_corpus, tmp_path):
+    index = tmp_path / "i"
+    with hold_build_lock(index) as holder:
+        work = index / ".v-20260101T000000-0123abcd.partial"  # the other build's version, half written
+        work.mkdir()
+        status, out, err = run(capsys, "index", str(tiny_corpus), "--index", str(index))
+        assert status == 2 and out == "" and work.is_dir()
+        assert one_error_line(err) == (f"qa: error: another qa index is building {index} (pid {holder.pid}); "
+                                       "wait for it to finish or stop it, then run this again")
+    # once it is gone, the next build runs, and clears what it left
+    status, out, _ = run(capsys, "index", str(tiny_corpus), "--index", str(index))
+    assert status == 0 and out.startswith("indexed 3 documents")
+    assert sorted(p.name for p in index.iterdir() if p.name != "CURRENT") == [(index / "CURRENT").read_text().strip()]
+
+
+def test_a_build_on_demand_while_another_builds_is_one_line(capsys, monkeypatch, tmp_path):
+    write_corpus(tmp_path / "corpus")
+    monkeypatch.chdir(tmp_path)
+    with hold_build_lock(tmp_path / "index") as holder:
+        status, out, err = run(capsys, "ask", "Where did it rain on Tuesday?")
+    assert status == 2 and out == "" and f"another qa index is building index (pid {holder.pid})" in one_error_line(err)
 
 
 def test_a_corrupt_index_is_one_line_with_the_rebuild_command(capsys, tiny_index_dir, tmp_path):

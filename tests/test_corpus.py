@@ -1,5 +1,5 @@
-"""The corpus loader: which files are documents, exact decoding, and one clear error per bad file (PDF, HTML and DOCX
-files: tests/test_formats.py)."""
+"""The corpus loader: which files are documents, exact decoding, and one warning per bad file, an error with strict
+(PDF, HTML and DOCX files: tests/test_formats.py)."""
 from __future__ import annotations
 
 import os
@@ -7,7 +7,7 @@ import os
 import pytest
 
 from conftest import write_corpus
-from qa.ingest.corpus import corpus_hash, load_corpus
+from qa.ingest.corpus import corpus_hash, load_corpus, read_corpus
 from qa.errors import QAError
 
 
@@ -32,14 +32,18 @@ def test_text_is_the_exact_decoded_bytes(tmp_path):
     ("only-front-matter.md", b"---\ntitle: x\n---\n\n", "empty"),
     ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
     ("latin1.txt", "Café au lait, déjà vu.".encode("latin-1"), "UTF-8"),
+    ("notes.rtf", b"{\\rtf1 Hello}", "does not read .rtf"),
 ])
-def test_a_bad_file_is_one_clear_error_naming_it(tmp_path, name, data, words):
+def test_a_bad_file_is_one_warning_naming_it_and_the_rest_loads(tmp_path, capsys, name, data, words):
     (tmp_path / "good.txt").write_text("A good document.", encoding="utf-8")
     (tmp_path / name).write_bytes(data)
-    with pytest.raises(QAError) as err:
-        load_corpus(tmp_path)
+    assert [d.id for d in load_corpus(tmp_path)] == ["good.txt"]
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("qa: warning: ") and name in line and words in line
+    with pytest.raises(QAError) as err:  # --strict
+        read_corpus(tmp_path, strict=True)
     message = str(err.value)
-    assert name in message and words in message and "\n" not in message
+    assert "--strict: 1 file of" in message and name in message and "\n" not in message
 
 
 def test_an_empty_folder_is_an_error_naming_it(tmp_path):
@@ -92,11 +96,11 @@ def test_corpus_hash_changes_with_any_edit(tmp_path):
     assert len({before, edited, renamed}) == 3
 
 
-def test_an_unreadable_entry_is_an_error_naming_it(tmp_path):
+def test_an_unreadable_entry_is_a_warning_naming_it(tmp_path, capsys):
     write_corpus(tmp_path, {"good.txt": "Good."})
     os.symlink(tmp_path / "gone.txt", tmp_path / "dangling.txt")
-    with pytest.raises(QAError, match="dangling.txt"):
-        load_corpus(tmp_path)
+    assert [d.id for d in load_corpus(tmp_path)] == ["good.txt"]
+    assert "dangling.txt: left out, cannot read it" in capsys.readouterr().err
     (tmp_path / "dangling.txt").unlink()
     (tmp_path / "folder.md").mkdir()  # a folder named like a document is walked into, not read
     assert [d.id for d in load_corpus(tmp_path)] == ["good.txt"]

@@ -297,6 +297,21 @@ def test_builds_killed_at_random_moments_while_serving_then_a_rebuild_is_picked_
     assert "now answering from the rebuilt index" in "".join(server.log)
 
 
+def test_builds_of_one_folder_started_together_never_break_each_other(tmp_path, versions, remembering):
+    """Two `qa index` of one folder at once: each completes, or stops at once with the lock's one line (which one
+    depends on timing); either way the folder ends up holding the complete new index and nothing else."""
+    index_dir = tmp_path / "index"
+    save_index(versions["old"], index_dir)
+    builds = [qa_index(versions["new_corpus"], index_dir) for _ in range(2)]
+    results = [(build.wait(300), build.stderr.read().decode()) for build in builds]
+    for status, err in results:
+        refused = err.startswith("qa: error: another qa index is building") and err.count("\n") == 1
+        assert status == 0 or (status == 2 and refused), err
+    assert 0 in [status for status, _ in results]
+    assert which(index_dir, versions, remembering) == "new"
+    assert [p.name for p in index_dir.iterdir() if p.name.startswith(".")] == []
+
+
 # ---------------------------------------------------------------- damaged files, manifests, missing packages
 
 def version_folder(index_dir: Path) -> Path:

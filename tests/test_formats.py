@@ -158,11 +158,13 @@ def test_a_corpus_with_nothing_readable_is_an_error(tmp_path, capsys):
     assert str(tmp_path) in str(err.value) and "\n" not in str(err.value)
 
 
-def test_a_converted_text_over_the_limit_is_an_error_naming_the_file(tmp_path, monkeypatch):
+def test_a_converted_text_over_the_limit_is_a_warning_naming_the_file(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("qa.ingest.corpus.MAX_FILE_BYTES", 60)
     (tmp_path / "mill.pdf").write_bytes(pdf_bytes(TWO_PAGES))  # a file of 1 KB, its text 164 bytes
-    with pytest.raises(QAError, match="mill.pdf: its text is 164 bytes, over the 60-byte limit"):
-        load_corpus(tmp_path)
+    (tmp_path / "short.txt").write_text("Short.", encoding="utf-8")
+    assert [d.id for d in load_corpus(tmp_path)] == ["short.txt"]
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "mill.pdf: left out, its text is 164 bytes, over the 60-byte limit" in line
 
 
 def test_the_current_check_converts_nothing_until_a_file_changes(tmp_path, embedder, monkeypatch):

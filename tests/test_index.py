@@ -1,18 +1,22 @@
-"""The on-disk index: round trip, staleness, corruption, atomic writes, and no pickle."""
+"""The on-disk index: round trip, staleness, corruption, atomic writes, one build at a time, and no pickle."""
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import qa.index.store
+from conftest import hold_build_lock
 from qa import __version__
 from qa.errors import QAError
 from qa.index.build import build_index, open_index
+from qa.index.lock import LOCK_FILE, build_lock
 from qa.index.store import CURRENT, FORMAT, MANIFEST, load_index, save_index
 
 
@@ -224,3 +228,42 @@ def test_a_rebuild_keeps_the_split_settings_of_the_index(tiny_corpus, tmp_path, 
     rebuilt = open_index(tmp_path / "index")
     assert "the corpus changed" in capsys.readouterr().err
     assert rebuilt.manifest["split"] == settings.to_dict()
+
+
+# ---------------------------------------------------------------- one build at a time
+
+def test_the_build_lock_is_taken_again_by_its_thread_and_refused_to_another(tmp_path):
+    folder = tmp_path / "index"
+    refused = []
+
+    def another_thread():
+        try:
+            with build_lock(folder):
+                pass
+        except QAError as err:
+            refused.append(str(err))
+
+    with build_lock(folder):
+        with build_lock(folder):  # save_index inside `qa index`'s lock
+            assert (folder / LOCK_FILE).read_text() == f"{os.getpid()}\n"
+        thread = threading.Thread(target=another_thread)
+        thread.start()
+        thread.join()
+        assert refused == [f"another qa index is building {folder} (pid {os.getpid()}); wait for it to finish or "
+                           "stop it, then run this again"]
+        assert (folder / LOCK_FILE).is_file()  # still held once the inner block let go
+    assert not folder.exists()  # the lock made it, nothing was built in it: it went with the lock
+
+
+def test_a_save_waits_for_no_one_and_a_killed_holder_blocks_no_one(tiny_index, tmp_path):
+    folder = tmp_path / "index"
+    with hold_build_lock(folder) as holder:
+        with pytest.raises(QAError, match=rf"another qa index is building .*index \(pid {holder.pid}\)"):
+            save_index(dataclasses.replace(tiny_index), folder)
+        assert not (folder / CURRENT).exists()
+        holder.kill()
+        holder.wait()
+        assert (folder / LOCK_FILE).is_file()  # it died holding the lock: no clean-up ran
+        save_index(dataclasses.replace(tiny_index), folder)  # the kernel let go of its lock
+    assert load_index(folder).manifest["corpus_hash"] == tiny_index.manifest["corpus_hash"]
+    assert not (folder / LOCK_FILE).exists()

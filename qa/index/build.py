@@ -17,6 +17,7 @@ from ..ingest.split import SplitSettings, Splitter
 from ..records import Passage, Sentence
 from ..text.lexical import terms
 from .embed import model_fingerprint
+from .lock import build_lock
 from .reuse import Previous
 from .store import ENCODER_FILE, FORMAT, TOKENIZER_FILE, Index, load_index, read_manifest, save_index
 from .vectors import build_vector_index
@@ -29,7 +30,7 @@ BM25_SETTINGS = {"method": "lucene", "k1": 1.5, "b": 0.75}
 
 def build_index(corpus_dir: str | os.PathLike, model: str | None = None, settings: SplitSettings | None = None,
                 embedder=None, progress: bool = False, previous: Index | None = None,
-                quiet: bool = False, warn: Callable[[str], None] | None = None) -> Index:
+                quiet: bool = False, warn: Callable[[str], None] | None = None, strict: bool = False) -> Index:
     """Read, split, embed and index a corpus folder, in memory.
 
     Args:
@@ -38,12 +39,12 @@ def build_index(corpus_dir: str | os.PathLike, model: str | None = None, setting
         previous: the index version this build replaces: the documents it holds unchanged are taken from it,
             vectors and all, and only the others embedded (qa.index.reuse); says how many on stderr.
         quiet: leave that line out.
-        warn: where each file left out of the corpus is said (default: a warning line on stderr).
+        warn: where each file left out is said (default: a warning line on stderr); strict: it is also an error.
     """
     import bm25s
 
     started = time.perf_counter()
-    docs, files_hash = read_corpus(corpus_dir, warn=warn)
+    docs, files_hash = read_corpus(corpus_dir, warn=warn, strict=strict)
     embedder = embedder or _fast_embedder(model)
     settings = settings or SplitSettings(model_max_tokens=embedder.max_tokens)
     fingerprint = model_fingerprint(embedder.folder)
@@ -172,16 +173,17 @@ def open_index(index_dir: str | os.PathLike, corpus_dir: str | os.PathLike | Non
         reason = stale_reason(manifest, source, model, settings) if source and Path(source).is_dir() else None
         corpus_dir = source
     if reason:
-        if not quiet:
-            print(f"qa: index {root} is being rebuilt from {corpus_dir}: {reason}", file=sys.stderr)
         if settings is None and manifest and model is None:  # keep the split settings the index was built with
             try:
                 settings = SplitSettings(**manifest["split"])
             except (KeyError, TypeError):
                 settings = None
-        index = build_index(corpus_dir, model=model or (manifest or {}).get("model"), settings=settings,
-                            previous=previous_version(root) if manifest else None, quiet=quiet)
-        save_index(index, root)
+        with build_lock(root):  # held from the start: a second build fails now, not after embedding
+            if not quiet:
+                print(f"qa: index {root} is being rebuilt from {corpus_dir}: {reason}", file=sys.stderr)
+            index = build_index(corpus_dir, model=model or (manifest or {}).get("model"), settings=settings,
+                                previous=previous_version(root) if manifest else None, quiet=quiet)
+            save_index(index, root)
         return index
     return load_index(root)
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import QAError
 from ..records import Document, Passage, Sentence
+from .lock import build_lock
 
 FORMAT = 1
 CURRENT = "CURRENT"  # names the complete version folder; replaced atomically, so a reader never sees half an index
@@ -79,11 +80,18 @@ def _fsync_tree(folder: Path) -> None:
 
 
 def save_index(index: Index, index_dir: str | os.PathLike) -> Path:
-    """Write `index` as a new version folder, then switch CURRENT to it in one atomic rename."""
+    """Write `index` as a new version folder, then switch CURRENT to it in one atomic rename.
+
+    It holds the folder's build lock (qa.index.lock) throughout, so that two builds never write or clear one folder
+    at once; QAError when another build holds it."""
+    root = Path(index_dir)
+    with build_lock(root):
+        return _save(index, root)
+
+
+def _save(index: Index, root: Path) -> Path:
     import faiss
 
-    root = Path(index_dir)
-    root.mkdir(parents=True, exist_ok=True)
     previous = current_version(root) if has_index(root) else ""
     name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     tmp = root / f".{name}.partial"
@@ -118,7 +126,8 @@ def save_index(index: Index, index_dir: str | os.PathLike) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     # Older versions and leftovers of interrupted builds go; the one just replaced stays, so a reader
-    # that read CURRENT a moment ago can still finish loading it.
+    # that read CURRENT a moment ago can still finish loading it. A temporary folder here is never another live
+    # build's: every build writes under the lock this one holds, so what is left was left by a build that died.
     for old in root.iterdir():
         if old.name not in (name, previous) and (old.name.startswith("v-") or old.name.startswith(".v-")):
             shutil.rmtree(old, ignore_errors=True)

@@ -67,24 +67,24 @@ def parse_front_matter(text: str) -> tuple[dict, int]:
 
 
 class SkippedDocument(QAError):
-    """A PDF, HTML or DOCX file with no text to convert (a scan, encrypted, damaged): load_corpus warns and goes on."""
+    """A file that cannot be read as a document (empty, binary, not UTF-8, too big, unreadable, a PDF, HTML or DOCX
+    file with no text to convert): read_corpus warns and goes on with the others."""
 
 
-def _size_limit(path: Path, size: int, limit: int, what: str = "file") -> None:
+def _size_limit(path: Path, size: int, limit: int, what: str = "the file") -> None:
     if size > limit:
-        raise QAError(f"{path}: {what} is {size:,} bytes, over the {limit:,}-byte limit per document; "
-                      "split it into smaller files")
+        raise SkippedDocument(f"{path}: left out, {what} is {size:,} bytes, over the {limit:,}-byte limit per "
+                              "document; split it into smaller files")
 
 
 def read_document(path: Path, root: Path, data: bytes | None = None) -> Document:
-    """Decode one file strictly; empty, binary, oversized or non-UTF-8 files are an error naming the file.
+    """Decode one file strictly: UTF-8 text exactly as it is, or a PDF, HTML or DOCX file converted.
 
     Args:
         data: the file's bytes, when the caller has read them already (read_corpus hashes them too).
 
     Raises:
-        SkippedDocument: a PDF, HTML or DOCX file that cannot be converted, the message naming it.
-        QAError: any other file that cannot be read.
+        SkippedDocument: the file cannot be read as a document; the message names it and says why, in one line.
     """
     doc_id = path.relative_to(root).as_posix()
     suffix = path.suffix.lower()
@@ -92,7 +92,7 @@ def read_document(path: Path, root: Path, data: bytes | None = None) -> Document
         _size_limit(path, path.stat().st_size, MAX_CONVERTED_FILE_BYTES if suffix in CONVERTED else MAX_FILE_BYTES)
         data = path.read_bytes() if data is None else data
     except OSError as err:  # a dangling link, a folder named like a document, no permission
-        raise QAError(f"{path}: cannot read it ({err.strerror or err})") from None
+        raise SkippedDocument(f"{path}: left out, cannot read it ({err.strerror or err})") from None
     if suffix in CONVERTED:
         try:
             text, meta = convert(suffix, data)
@@ -101,20 +101,20 @@ def read_document(path: Path, root: Path, data: bytes | None = None) -> Document
         _size_limit(path, len(text.encode("utf-8")), MAX_FILE_BYTES, "its text")  # hours to embed
         return Document(id=doc_id, text=text, meta=meta)
     if b"\x00" in data:
-        raise QAError(f"{path}: binary file (contains NUL bytes), not a text document")
+        raise SkippedDocument(f"{path}: left out, binary (it contains NUL bytes), not a text document")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise QAError(f"{path}: not valid UTF-8 (byte {err.start}); re-save it as UTF-8") from None
+        raise SkippedDocument(f"{path}: left out, not valid UTF-8 (byte {err.start}); re-save it as UTF-8") from None
     meta, body_start = parse_front_matter(text)
     if not text[body_start:].strip():
-        raise QAError(f"{path}: empty document")
+        raise SkippedDocument(f"{path}: left out, empty document")
     return Document(id=doc_id, text=text, body_start=body_start, meta=meta)
 
 
 def load_corpus(folder: str | os.PathLike, quiet: bool = False,
                 warn: Callable[[str], None] | None = None) -> list[Document]:
-    """Every document under `folder`, in path order; each file left out is one warning line on stderr.
+    """Every readable document under `folder`, in path order; each file left out is one warning line on stderr.
 
     Args:
         quiet: leave the warnings out (a check that the index is current reads the corpus again).
@@ -122,23 +122,26 @@ def load_corpus(folder: str | os.PathLike, quiet: bool = False,
     return read_corpus(folder, quiet, warn)[0]
 
 
-def _to_stderr(message: str) -> None:
+def print_warning(message: str) -> None:
+    """The default warn sink: `qa: warning: MESSAGE` on stderr."""
     print(f"qa: warning: {message}", file=sys.stderr, flush=True)
 
 
-def read_corpus(folder: str | os.PathLike, quiet: bool = False,
-                warn: Callable[[str], None] | None = None) -> tuple[list[Document], str]:
+def read_corpus(folder: str | os.PathLike, quiet: bool = False, warn: Callable[[str], None] | None = None,
+                strict: bool = False) -> tuple[list[Document], str]:
     """load_corpus's documents and source_hash's digest of the files, each file read once.
 
     Args:
         warn: where each file left out is said, one line each (default: "qa: warning: ..." on stderr).
+        strict: a file left out is an error (after every one is said), not a warning: nothing is indexed.
     """
     root = Path(folder)
-    docs, skipped, unread = [], 0, []
+    docs, left_out, unread = [], [], []  # left_out: the paths of the files left out
     digest = hashlib.sha256()
     paths = corpus_files(root, unread)
-    warn = None if quiet else (warn or _to_stderr)
+    warn = None if quiet else (warn or print_warning)
     for path in unread:
+        left_out.append(path)
         if warn:
             warn(f"{path}: left out, qa does not read {path.suffix.lower()} files (it reads {', '.join(SUFFIXES)}); "
                  "save it as PDF or DOCX")
@@ -151,11 +154,15 @@ def read_corpus(folder: str | os.PathLike, quiet: bool = False,
         try:
             docs.append(read_document(path, root, data))
         except SkippedDocument as err:
-            skipped += 1
+            left_out.append(path)
             if warn:
                 warn(str(err))
+    count = f"{len(left_out)} file{'s' * (len(left_out) != 1)}"
+    if strict and left_out:
+        raise QAError(f"--strict: {count} of {root} left out (the first: {left_out[0]}), so nothing was indexed")
     if not docs:
-        raise QAError(f"no readable documents in corpus folder {root}: all {skipped} file(s) were left out")
+        raise QAError(f"no readable documents in corpus folder {root}: all {count} left out "
+                      f"(the first: {left_out[0]})")
     return docs, digest.hexdigest()
 
 
