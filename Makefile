@@ -94,7 +94,7 @@ clean-index:
 DATASETS ?= ../shared/datasets
 EVAL := $(QA) eval --mode hybrid --no-baseline
 eval: install
-	$(QA) eval --json eval/results/speech.json --report eval/results/speech.md
+	$(QA) eval --mode hybrid --json eval/results/speech.json --report eval/results/speech.md
 	$(EVAL) eval/people.jsonl --json eval/results/people.json --report eval/results/people.md
 	$(EVAL) $(DATASETS)/squad2-dev-small/squad2-dev-small.json --json eval/results/squad2-small.json --report eval/results/squad2-small.md
 	$(EVAL) $(DATASETS)/xquad-en/xquad.en.json --skip-titles-of $(DATASETS)/squad2-dev-half/squad2-dev-half.json \
