@@ -82,7 +82,10 @@ class Assistant:
                     seen.add((hit.passage.doc, w))
                     read.append((hit, w))
         readings = self.reader.read(question, [(self.index.documents[h.passage.doc].text, w) for h, w in read])
-        best = max(range(len(readings)), key=lambda i: (readings[i].score, -i))
+        # the span that leads its own window's no-answer score most: on a held-out training-side article (Warsaw,
+        # 242 answerable questions, a mid-training reader) it quoted right 0.946 of the time, against 0.930 for the
+        # highest raw span score and 0.818 for the highest probability
+        best = max(range(len(readings)), key=lambda i: (readings[i].margin, -i))
         hit, reading = read[best][0], readings[best]
         others = [r.margin for i, r in enumerate(readings) if i != best]
         words = self._words(hit, reading)
