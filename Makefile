@@ -101,3 +101,4 @@ eval: install
 	    --json eval/results/xquad-unseen.json --report eval/results/xquad-unseen.md
 	$(EVAL) $(DATASETS)/covidqa/covidqa-2020-04-23.json --per-doc --json eval/results/covid-perdoc.json \
 	    --report eval/results/covid-perdoc.md
+	$(PY) eval/followups.py --json eval/results/followups.json

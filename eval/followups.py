@@ -24,6 +24,7 @@ from qa.index.encoder import for_index  # noqa: E402
 from qa.evaluation.datasets import load_eval_set  # noqa: E402
 from qa.evaluation.metrics import quote_hit  # noqa: E402
 from qa.chat.followup import Turn, resolve, similarity  # noqa: E402
+from qa.chat.turn import answer_turn  # noqa: E402
 from qa.index.build import build_index  # noqa: E402
 from qa.retrieve.retriever import Retriever  # noqa: E402
 
@@ -54,21 +55,25 @@ def run(conversations: list[dict], reader: str | None) -> dict:
             previous = None
             for n, turn in enumerate(conv["turns"]):
                 resolved = resolve(turn["question"], previous, similar)
-                rewritten = assistant.ask(resolved.question)
+                chosen, kept = answer_turn(assistant, resolved)  # as the chat answers it
                 if n:
                     raw = assistant.ask(turn["question"])
+                    rewritten = assistant.ask(resolved.question)
                     rows.append({"id": f"{conv['id']}.{n}", "corpus": name, "asked": turn["question"],
                                  "resolved": resolved.question, "rule": resolved.rule,
                                  "raw": bool(raw.answerable and quote_hit(raw.quote, turn["answers"])),
                                  "rewritten": bool(rewritten.answerable
-                                                   and quote_hit(rewritten.quote, turn["answers"]))})
-                previous = Turn(resolved.question, rewritten.answer if rewritten.answerable else "")
+                                                   and quote_hit(rewritten.quote, turn["answers"])),
+                                 "chat": bool(chosen.answerable and quote_hit(chosen.quote, turn["answers"]))})
+                previous = Turn(kept.question, chosen.answer if chosen.answerable else "", kept.phrase)
     summary = {}
     for name in sorted({r["corpus"] for r in rows}):
         mine = [r for r in rows if r["corpus"] == name]
         summary[name] = {"follow_ups": len(mine), "raw_right": sum(r["raw"] for r in mine),
                          "rewritten_right": sum(r["rewritten"] for r in mine),
-                         "rewriting_worse": sum(r["raw"] and not r["rewritten"] for r in mine)}
+                         "rewriting_worse": sum(r["raw"] and not r["rewritten"] for r in mine),
+                         "chat_right": sum(r["chat"] for r in mine),
+                         "chat_worse": sum(r["raw"] and not r["chat"] for r in mine)}
     return {"summary": summary, "rows": rows}
 
 
@@ -76,14 +81,15 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--conversations", default=str(REPO / "eval" / "conversations.jsonl"))
     ap.add_argument("--json", default=None, help="write summary and rows here")
-    ap.add_argument("--no-model", action="store_true", help="answer with the answer model off")
+    ap.add_argument("--no-model", action="store_true", help="answer with the reader off")
     args = ap.parse_args()
     conversations = [json.loads(line) for line in Path(args.conversations).read_text(encoding="utf-8").splitlines()
                      if line.strip()]
     result = run(conversations, None if args.no_model else "shipped")
     for name, s in result["summary"].items():
         print(f"{name}: {s['follow_ups']} follow-ups, right when asked raw {s['raw_right']}, "
-              f"rewritten {s['rewritten_right']}, rewriting worse {s['rewriting_worse']}")
+              f"rewritten {s['rewritten_right']}, rewriting worse {s['rewriting_worse']}; the chat (the better "
+              f"supported of the two) {s['chat_right']}, worse than raw {s['chat_worse']}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -15,6 +15,7 @@ from .. import __version__
 from ..errors import QAError
 from ..index.store import current_version
 from ..chat.followup import Resolved, Turn, resolve, similarity
+from ..chat.turn import answer_turn
 from ..records import Answer, Hit
 from ..chat.examples import example_questions
 from ..chat.render import corpus_noun, corpus_title, reply
@@ -145,13 +146,7 @@ class Service:
         self._maybe_reload()
         try:
             with self.lock:  # the answer and the documents it cites come from the same index
-                answer = self.assistant.ask(resolved.question, k=k)
-                if resolved.rewritten:
-                    # a rewrite can be wrong ("How big is it?" about another "it"): the raw question is answered
-                    # too, and the better supported of the two is kept, so a follow-up is never worse than asked
-                    raw = self.assistant.ask(resolved.asked, k=k)
-                    if raw.confidence > answer.confidence:
-                        answer, resolved = raw, Resolved(resolved.asked, resolved.asked)
+                answer, resolved = answer_turn(self.assistant, resolved, k)
                 documents, noun = self.index.documents, self.noun
         except QAError as err:
             return Reply({"error": " ".join(str(err).split())}, previous, resolved)
