@@ -1,6 +1,6 @@
-"""Time chat turns in a real browser: N questions in one conversation, submit to reply shown, at turns 1, 10, 25, 50.
+"""Time chat turns in a real browser: N questions in one conversation, submit to reply shown, at turns 1, 10, 25, 50, 100.
 
-    python eval/chat_turns.py http://127.0.0.1:7860/ [--turns 50] [--json out.json]
+    python eval/chat_turns.py http://127.0.0.1:7860/ [--turns 100] [--json out.json]
 
 Needs Debian's chromium and Playwright; the server is any running `qa serve`. The page's own question box and
 reply elements are found by their selectors: --page static (this page) or gradio (the Gradio page it replaced,
@@ -38,7 +38,7 @@ def measure(url: str, turns: int, page_kind: str) -> dict:
             expect(replies).to_have_count(n + 1, timeout=120_000)
             times.append(time.perf_counter() - start)
         browser.close()
-    marks = [t for t in (1, 10, 25, 50) if t <= turns]
+    marks = [t for t in (1, 10, 25, 50, 100) if t <= turns]
     return {"page": page_kind, "turns": turns, "seconds": {str(t): round(times[t - 1], 3) for t in marks},
             "all": [round(t, 3) for t in times]}
 
@@ -46,7 +46,7 @@ def measure(url: str, turns: int, page_kind: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("url")
-    parser.add_argument("--turns", type=int, default=50)
+    parser.add_argument("--turns", type=int, default=100)
     parser.add_argument("--page", choices=sorted(PAGES), default="static")
     parser.add_argument("--json", default=None, help="also write the result here")
     args = parser.parse_args()
