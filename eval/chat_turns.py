@@ -3,8 +3,9 @@
     python eval/chat_turns.py http://127.0.0.1:7860/ [--turns 100] [--json out.json]
 
 Needs Debian's chromium and Playwright; the server is any running `qa serve`. The page's own question box and
-reply elements are found by their selectors: --page static (this page) or gradio (the Gradio page it replaced,
-on a checkout from before 2026-12-02).
+reply elements are found by their selectors: --page gradio (the Gradio Blocks chat of qa/serve/ui/), static (the
+hand-made page it replaced, on a checkout from before issue 21) or chatbot (the gr.Chatbot page before that, on a
+checkout from before 2026-12-02).
 """
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ import time
 QUESTIONS = ["Which copper mine in Tibet is mentioned?", "How dependent is China on imported cobalt?",
              "And for nickel?", "How much did the price of refined cobalt rise in two months?",
              "Who won the 2022 FIFA World Cup final?"]
-PAGES = {"static": ("#qa-question", "#qa-log .qa-reply"),  # this package's page
-         "gradio": ("#qa-question textarea", "#qa-chat .qa-reply")}  # the Gradio Blocks page it replaced
+PAGES = {"gradio": ("#qa-question textarea", "#qa-conversation .qa-reply"),  # qa/serve/ui/
+         "static": ("#qa-question", "#qa-log .qa-reply"),  # the hand-made page, until issue 21
+         "chatbot": ("#qa-question textarea", "#qa-chat .qa-reply")}  # the gr.Chatbot page, until 2026-12-02
 
 
 def measure(url: str, turns: int, page_kind: str) -> dict:
@@ -47,7 +49,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("url")
     parser.add_argument("--turns", type=int, default=100)
-    parser.add_argument("--page", choices=sorted(PAGES), default="static")
+    parser.add_argument("--page", choices=sorted(PAGES), default="gradio")
     parser.add_argument("--json", default=None, help="also write the result here")
     args = parser.parse_args()
     result = measure(args.url, args.turns, args.page)

@@ -1,0 +1,8 @@
+"""The chat as a Gradio Blocks app, mounted by qa.serve.app on the server's FastAPI app; imported by `qa serve` alone."""
+import os
+
+# Read by gradio when it is imported, so set before any module of this package imports it: no telemetry, no version
+# check, no Hugging Face look-up (with its defaults Gradio contacts api.gradio.app and huggingface.co).
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
