@@ -43,8 +43,8 @@ class Events:
 
     def picker(self, value: str = DEFAULT):
         """The corpus picker: every ready corpus, `value` chosen; shown when there is more than one."""
-        choices = [(c["title"] if not c["uploaded"] else f"{c['name']} ({c['documents']} files)", c["name"])
-                   for c in self.corpora.list() if c["status"] == "ready"]
+        choices = [(f"{c['name']} ({c['documents']} file{'' if c['documents'] == 1 else 's'})" if c["uploaded"]
+                    else c["title"], c["name"]) for c in self.corpora.list() if c["status"] == "ready"]
         return gr.Dropdown(choices=choices, value=value, visible=len(choices) > 1)
 
     def header(self, name: str) -> str:
@@ -63,6 +63,10 @@ class Events:
         """A corpus chosen: the conversation cleared, its header, examples and question box; the sidebar closed."""
         return (_clear(), None, self.box(name, value=None), self.examples(name), "", self.picker(name),
                 self.header(name), gr.Sidebar(open=False))
+
+    def pick(self, evt: gr.SelectData) -> tuple:
+        """A corpus picked in the picker: `show` it."""
+        return self.show(str(evt.value))
 
     def load(self) -> tuple:
         """The page opened: the default corpus, and the picker listing every corpus (uploads since included). What

@@ -57,7 +57,8 @@ def build(corpora) -> gr.Blocks:
         blocks.load(events.load, None, outputs, **private)
         box.submit(events.submit, [box, picker, previous, k], outputs, js=ECHO, show_progress="hidden", **private)
         examples.click(events.example, [examples, picker, previous, k], outputs, show_progress="hidden", **private)
-        picker.input(events.show, picker, outputs, **private)
+        # select, not input: Gradio's dropdown also sends input when it loses focus, and a blur must not clear the chat
+        picker.select(events.pick, None, outputs, **private)
         clear.click(events.show, picker, outputs, **private)
         conversation.select(events.source, picker, [source, sidebar], show_progress="hidden", **private)
         source.close(events.close_source, None, sidebar, **private)
