@@ -13,16 +13,13 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
-import threading
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SPEECH_CORPUS
+from conftest import SPEECH_CORPUS
+from serving import Served
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -43,45 +40,19 @@ pytestmark = pytest.mark.skipif(_chromium() is None,
 
 
 @pytest.fixture(scope="module")
-def server(speech_index_dir, tmp_path_factory):
-    """`qa serve --port 0` on the speech index, uploads in a temporary folder; yields its base URL, then stops it."""
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--index", str(speech_index_dir),
-                             "--corpus", str(SPEECH_CORPUS), "--port", "0",
-                             "--uploads", str(tmp_path_factory.mktemp("uploads"))], cwd=REPO, env=env,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    lines: list[str] = []
-    found = threading.Event()
+def served(speech_index_dir, tmp_path_factory):
+    """`qa serve` on the speech index, uploads in a temporary folder (tests/serving.py)."""
+    server = Served(["--index", str(speech_index_dir), "--corpus", str(SPEECH_CORPUS),
+                     "--uploads", str(tmp_path_factory.mktemp("uploads"))], tmp_path_factory.mktemp("served"))
+    yield server
+    server.stop()
 
-    def drain():  # keep reading stderr so that the server never blocks on a full pipe
-        for line in proc.stderr:
-            lines.append(line)
-            if "is at http://" in line:
-                found.set()
 
-    threading.Thread(target=drain, daemon=True).start()
-    try:
-        if not found.wait(120):
-            pytest.fail("qa serve did not start:\n" + "".join(lines[-20:]))
-        url = re.search(r"is at (http://127\.0\.0\.1:\d+/)", "".join(lines)).group(1)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "api/health", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("qa serve is not answering:\n" + "".join(lines[-20:]))
-                time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+@pytest.fixture
+def server(served):
+    """The server's base URL; after the test, the server has contacted no host but this one (nor has the page)."""
+    yield served.url
+    assert served.contacted() == [], served.contacted()
 
 
 @pytest.fixture(scope="module")

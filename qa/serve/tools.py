@@ -34,8 +34,9 @@ def make_tools(service: "Service"):
         """Answer a question from the documents with their own words, or abstain.
 
         Returns the JSON of POST /api/ask (`qa ask --json`): `answerable`, the short `answer`, the `quote`, and
-        `citations` whose `doc`, `start` and `end` locate the quote exactly (document text[start:end] == text),
-        with `confidence` and the retrieved `passages`. `answerable` is false when the documents do not answer.
+        `citations` that locate the quote by exact character offsets (`doc`, `start`, `end`: the document's
+        text[start:end] is the cited text), with `confidence` and the retrieved `passages`. `answerable` is false
+        when the documents do not answer.
 
         Args:
             question: the question, 1 to 20,000 characters
