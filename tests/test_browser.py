@@ -292,7 +292,8 @@ def test_drop_and_pick_a_pdf_an_html_page_and_a_hostile_file_ask_them_and_see_th
         shot(page, shots / "chat-upload.png")
         examples.first.click()
         expect(b.replies).to_have_count(1, timeout=TIMEOUT_MS)
-        assert b.replies.first.locator(".qa-short").count() == 1 and "qa-refusal" not in b.replies.first.get_attribute("class")
+        first = b.replies.first
+        assert first.locator(".qa-short").count() == 1 and "qa-refusal" not in first.get_attribute("class")
 
         reply = b.ask("When did the mill close?")
         expect(reply.locator(".qa-cite").first).to_contain_text("mill.pdf, page 2")

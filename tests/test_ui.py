@@ -35,13 +35,13 @@ def uploaded(name: str, data: bytes):
 
 
 def test_a_turn_sends_the_conversation_that_turn_alone_and_keeps_the_follow_up_context(events):
-    (first,) = list(events.submit({"text": f"  {COPPER} ", "files": []}, "default", None, 5))
+    first = events.ask({"text": f"  {COPPER} ", "files": []}, "default", None, 5)
     turn = first[CONVERSATION]
     assert turn["kind"] == "reply" and turn["message"] == COPPER and turn["display"]["answered"]
     assert set(turn) == {"kind", "message", "question", "display", "seq"}  # no earlier turn rides along
     assert first[PREVIOUS]["question"] == COPPER and first[PREVIOUS]["answer"] == turn["display"]["short"]
     assert first[EXAMPLES].visible is False
-    (again,) = list(events.submit({"text": COPPER, "files": []}, "default", None, 5))
+    again = events.ask({"text": COPPER, "files": []}, "default", None, 5)
     assert again[CONVERSATION]["seq"] != turn["seq"]  # the same question twice is two turns on the page
     follow, _ = events.answer("And for nickel?", "default", {"question": "How dependent is China on imported cobalt?",
                                                               "answer": "x"}, 5)
@@ -49,8 +49,10 @@ def test_a_turn_sends_the_conversation_that_turn_alone_and_keeps_the_follow_up_c
 
 
 def test_an_empty_box_sends_nothing_and_a_refused_question_is_a_line(events):
-    (nothing,) = list(events.submit({"text": "  ", "files": []}, "default", None, 5))
-    assert all(output == gr.skip() for output in nothing)
+    for nothing in (events.ask({"text": "  ", "files": []}, "default", None, 5),
+                    events.ask({"text": COPPER, "files": ["/tmp/x.md"]}, "default", None, 5),  # documents: not here
+                    *events.submit_documents({"text": COPPER, "files": []}, None, 5)):
+        assert all(output == gr.skip() for output in nothing)
     error, previous = events.answer("x" * 20_001, "default", {"question": "q", "answer": "a"}, 5)
     assert error["kind"] == "error" and "20,000" in error["error"] and previous == {"question": "q", "answer": "a"}
     error, _ = events.answer(COPPER, "no-such-corpus", None, 5)
@@ -60,8 +62,9 @@ def test_an_empty_box_sends_nothing_and_a_refused_question_is_a_line(events):
 def test_documents_added_become_a_corpus_of_their_own_and_gradio_keeps_no_copy(events):
     from test_formats import TWO_PAGES, pdf_bytes
 
-    files = [uploaded("mill.pdf", pdf_bytes(TWO_PAGES)), uploaded("notes.md", b"# Notes\n\nThe pond holds 4,000 litres.\n")]
-    steps = list(events.add([str(f) for f in files], "When did the mill close?", None, 5))
+    files = [uploaded("mill.pdf", pdf_bytes(TWO_PAGES)), uploaded("notes.md", b"The pond holds 4,000 litres.\n")]
+    message = {"text": "When did the mill close?", "files": [str(f) for f in files]}
+    steps = list(events.submit_documents(message, None, 5))
     statuses = [s[STATUS] for s in steps if isinstance(s[STATUS], str)]
     assert "Uploading mill.pdf" in statuses[0] and "Indexed 2 file(s) into “mill”" in statuses[-1]
     done = next(s for s in steps if isinstance(s[STATUS], str) and "Indexed" in s[STATUS])

@@ -1,4 +1,4 @@
-"""The chat as a Gradio Blocks app, mounted by qa.serve.app on the server's FastAPI app; imported by `qa serve` alone."""
+"""The chat as a Gradio Blocks app, mounted by qa.serve.app on the server's FastAPI app; only `qa serve` imports it."""
 import os
 
 # Read by gradio when it is imported, so set before any module of this package imports it: no telemetry, no version

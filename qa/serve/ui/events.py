@@ -18,7 +18,7 @@ from ...errors import QAError
 from ..corpora import DEFAULT, free_name
 from .html import header_html, source_error_html, source_html, status_html
 
-# Each turn's number: Gradio tells the page of a new value only when it differs, and the same question twice is two turns.
+# Each turn's number: Gradio tells the page of a value only when it changes, and the same question twice is two turns.
 _SEQ = itertools.count(1)
 POLL_SECONDS = 0.3  # how often a build's progress is sent to the page
 MAX_SOURCES = 10
@@ -91,19 +91,23 @@ class Events:
                 "seq": next(_SEQ)}
         return turn, {"question": reply.turn.question, "answer": reply.turn.answer}
 
-    def submit(self, message: dict | None, name: str, previous: dict | None, k):
-        """The question box sent: documents attached are added as a corpus of their own (then the text, if any, is
-        asked of it); a question alone is answered. Yields the page's outputs (see qa.serve.ui.page.OUTPUTS)."""
-        text = ((message or {}).get("text") or "").strip()
-        files = [str(f) for f in (message or {}).get("files") or []]
+    def ask(self, message: dict | None, name: str, previous: dict | None, k) -> tuple:
+        """The question box sent without documents: the question answered (see qa.serve.ui.page.OUTPUTS). A plain
+        function, not a generator: Gradio ignores a submit while the previous one's event is still open, and a
+        generator's stays open a moment after its answer is shown, long enough to drop a quick next question."""
+        text, files = _parts(message)
+        if files or not text:
+            return (gr.skip(),) * 8
+        turn, previous = self.answer(text, name or DEFAULT, previous, k)
+        return turn, previous, gr.MultimodalTextbox(value=None), gr.Dataset(visible=False), *(gr.skip(),) * 4
+
+    def submit_documents(self, message: dict | None, previous: dict | None, k):
+        """The question box sent with documents: `add` them (and then ask the text, if any, of them)."""
+        text, files = _parts(message)
         if files:
             yield from self.add(files, text, previous, k)
-            return
-        if not text:
+        else:
             yield (gr.skip(),) * 8
-            return
-        turn, previous = self.answer(text, name or DEFAULT, previous, k)
-        yield turn, previous, gr.MultimodalTextbox(value=None), gr.Dataset(visible=False), *(gr.skip(),) * 4
 
     def example(self, sample: list, name: str, previous: dict | None, k):
         turn, previous = self.answer(str(sample[0]), name or DEFAULT, previous, k)
@@ -127,8 +131,8 @@ class Events:
             if state["status"] != "ready":
                 raise QAError(state["error"] or f"indexing ended {state['status']}")
         except Exception as err:  # noqa: BLE001 - reported on the page; the corpus keeps what was stored
-            yield *skip[:2], gr.MultimodalTextbox(value=None), skip[3], status_html(0.0, f"Not added: {_error_line(err)}",
-                                                                                    error=True), self.picker(DEFAULT), *skip[6:]
+            refused = status_html(0.0, f"Not added: {_error_line(err)}", error=True)
+            yield *skip[:2], gr.MultimodalTextbox(value=None), skip[3], refused, self.picker(DEFAULT), *skip[6:]
             return
         finally:
             _remove(files)
@@ -147,15 +151,21 @@ class Events:
         is checked like any request's (qa.chat.source.source_view: a document of the index, a range inside it)."""
         data = getattr(evt, "_data", None) or {}
         try:
-            view = self.corpora.service(name or DEFAULT).source(str(data.get("doc", ""))[:1000], int(data.get("start", -1)),
-                                                                int(data.get("end", -1)))
+            doc, start, end = str(data.get("doc", ""))[:1000], int(data.get("start", -1)), int(data.get("end", -1))
+            view = self.corpora.service(name or DEFAULT).source(doc, start, end)
             return source_html(view), gr.Sidebar(open=True)
         except (QAError, TypeError, ValueError) as err:
-            return source_error_html(_error_line(err) if isinstance(err, QAError) else "not a citation"), gr.Sidebar(open=True)
+            message = _error_line(err) if isinstance(err, QAError) else "not a citation"
+            return source_error_html(message), gr.Sidebar(open=True)
 
     @staticmethod
     def close_source():
         return gr.Sidebar(open=False)
+
+
+def _parts(message: dict | None) -> tuple[str, list[str]]:
+    """A MultimodalTextbox value as (its text, stripped; the paths of its files)."""
+    return ((message or {}).get("text") or "").strip(), [str(f) for f in (message or {}).get("files") or []]
 
 
 def _remove(files: list[str]) -> None:

@@ -24,8 +24,8 @@ def _blocks(blocks: list[dict]) -> str:
     """qa.chat.render.pieces's blocks: headings as headings, marked pieces in <mark>."""
     out = []
     for block in blocks:
-        parts = "".join(f'<mark class="qa-{_text(p["mark"])}">{_text(p["text"])}</mark>' if p["mark"] else _text(p["text"])
-                        for p in block["parts"])
+        parts = "".join(f'<mark class="qa-{_text(p["mark"])}">{_text(p["text"])}</mark>' if p["mark"]
+                        else _text(p["text"]) for p in block["parts"])
         out.append(f'<div class="{"qa-src-heading" if block["heading"] else "qa-text"}">{parts}</div>')
     return "".join(out)
 

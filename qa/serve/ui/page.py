@@ -15,8 +15,11 @@ from .events import Events
 from .html import header_html
 
 CSS = (Path(__file__).parent / "chat.css").read_text("utf-8")
-# Gradio's default theme, its fonts served by the app itself (a GoogleFont would be fetched from Google).
-THEME = gr.themes.Default(primary_hue="amber", neutral_hue="slate")
+# Gradio's default theme, its fonts served by the app itself (a GoogleFont would be fetched from Google). Its font
+# with the bold face (700) instead of the semibold one: the SemiBold file Gradio ships holds capitals only, so
+# semibold words came out in two fonts.
+SANS = [gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "ui-sans-serif", "system-ui", "sans-serif"]
+THEME = gr.themes.Default(primary_hue="amber", neutral_hue="slate", font=SANS)
 # Runs in the browser before a question goes to the server: the conversation shows it at once (conversation.js).
 ECHO = """(message, ...rest) => {
   const text = message && !(message.files || []).length ? (message.text || "").trim() : "";
@@ -32,13 +35,15 @@ def build(corpora) -> gr.Blocks:
     """The chat over `corpora` (qa.serve.corpora.Corpora). Long because it lays out the page and wires its events."""
     events = Events(corpora)
     default = corpora.describe(DEFAULT)
-    private = {"api_visibility": "private"}
-    with gr.Blocks(title=f"qa · {default['title']}", delete_cache=(600, 3600)) as blocks:
+    # not in the API; no Gradio spinner on the outputs (the conversation says when it waits, the upload has its bar)
+    private = {"api_visibility": "private", "show_progress": "hidden"}
+    with gr.Blocks(title=f"qa · {default['title']}", analytics_enabled=False, delete_cache=(600, 3600)) as blocks:
         previous = gr.State(None)
         with gr.Row(elem_id="qa-header", equal_height=True):
             header = gr.HTML(header_html(default), elem_id="qa-brand")
             picker = gr.Dropdown(choices=[(default["title"], DEFAULT)], value=DEFAULT, label="Corpus", show_label=False,
-                                 elem_id="qa-corpus", visible=False, scale=0, min_width=140, interactive=True)
+                                 elem_id="qa-corpus", visible=False, scale=0, min_width=140, interactive=True,
+                                 container=False)
             clear = gr.Button("Clear", elem_id="qa-clear", size="sm", scale=0, min_width=70)
         conversation = conversation_log(elem_id="qa-conversation")
         examples = gr.Dataset(label="Examples", components=[gr.Textbox(render=False)], samples=[], type="values",
@@ -55,12 +60,14 @@ def build(corpora) -> gr.Blocks:
 
         outputs = [conversation, previous, box, examples, status, picker, header, sidebar]
         blocks.load(events.load, None, outputs, **private)
-        box.submit(events.submit, [box, picker, previous, k], outputs, js=ECHO, show_progress="hidden", **private)
-        examples.click(events.example, [examples, picker, previous, k], outputs, show_progress="hidden", **private)
+        # one submit, two listeners: a question (a plain function, see Events.ask), or documents (a generator)
+        box.submit(events.ask, [box, picker, previous, k], outputs, js=ECHO, **private)
+        box.submit(events.submit_documents, [box, previous, k], outputs, **private)
+        examples.click(events.example, [examples, picker, previous, k], outputs, **private)
         # select, not input: Gradio's dropdown also sends input when it loses focus, and a blur must not clear the chat
         picker.select(events.pick, None, outputs, **private)
         clear.click(events.show, picker, outputs, **private)
-        conversation.select(events.source, picker, [source, sidebar], show_progress="hidden", **private)
+        conversation.select(events.source, picker, [source, sidebar], **private)
         source.close(events.close_source, None, sidebar, **private)
 
         for tool in make_tools(corpora.default):
