@@ -35,13 +35,13 @@ def uploaded(name: str, data: bytes):
 
 
 def test_a_turn_sends_the_conversation_that_turn_alone_and_keeps_the_follow_up_context(events):
-    first = events.ask({"text": f"  {COPPER} ", "files": []}, "default", None, 5)
+    first = events.turn({"text": f"  {COPPER} ", "files": []}, "default", None, 5)
     turn = first[CONVERSATION]
     assert turn["kind"] == "reply" and turn["message"] == COPPER and turn["display"]["answered"]
     assert set(turn) == {"kind", "message", "question", "display", "seq"}  # no earlier turn rides along
     assert first[PREVIOUS]["question"] == COPPER and first[PREVIOUS]["answer"] == turn["display"]["short"]
     assert first[EXAMPLES].visible is False
-    again = events.ask({"text": COPPER, "files": []}, "default", None, 5)
+    again = events.turn({"text": COPPER, "files": []}, "default", None, 5)
     assert again[CONVERSATION]["seq"] != turn["seq"]  # the same question twice is two turns on the page
     follow, _ = events.answer("And for nickel?", "default", {"question": "How dependent is China on imported cobalt?",
                                                               "answer": "x"}, 5)
@@ -49,8 +49,8 @@ def test_a_turn_sends_the_conversation_that_turn_alone_and_keeps_the_follow_up_c
 
 
 def test_an_empty_box_sends_nothing_and_a_refused_question_is_a_line(events):
-    for nothing in (events.ask({"text": "  ", "files": []}, "default", None, 5),
-                    events.ask({"text": COPPER, "files": ["/tmp/x.md"]}, "default", None, 5),  # documents: not here
+    for nothing in (events.turn({"text": "  ", "files": []}, "default", None, 5),
+                    events.turn({"text": COPPER, "files": ["/tmp/x.md"]}, "default", None, 5),  # documents: not here
                     *events.submit_documents({"text": COPPER, "files": []}, None, 5)):
         assert all(output == gr.skip() for output in nothing)
     error, previous = events.answer("x" * 20_001, "default", {"question": "q", "answer": "a"}, 5)
@@ -115,3 +115,17 @@ def test_the_server_s_html_escapes_every_character_of_a_document():
     assert "<script>" not in html and "<img" not in html and "<i>" not in html
     assert "&lt;img src=x&gt;" in html and "H &amp; &lt;i&gt;" in html
     assert "<script>" not in status_html(0.5, "Uploading <script>.md") and "value=\"0.500\"" in status_html(0.5, "x")
+
+
+def test_gradio_s_per_session_stores_are_bounded(service):
+    import os
+
+    from qa.serve.corpora import Corpora
+    from qa.serve.ui.page import SESSIONS, build
+
+    blocks = build(Corpora(service))
+    assert blocks.state_session_capacity == SESSIONS < 10_000  # Gradio's own: 10,000
+    assert blocks._queue.pending_messages_per_session.max_size == SESSIONS < 2_000
+    assert os.environ["GRADIO_ANALYTICS_MAX_EVENTS"] == "200"  # set before gradio was imported (qa.serve.ui)
+    api = {d["api_name"] for d in blocks.get_config_file()["dependencies"] if d.get("api_visibility") == "public"}
+    assert api == {"ask", "search"}

@@ -6,3 +6,6 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+# Gradio's queue keeps timing records of its last 10,000 events (for ETAs and its monitoring page, which is off):
+# every call through its API adds one, so memory crept for the first 10,000 calls.
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "200")

@@ -91,7 +91,7 @@ class Events:
                 "seq": next(_SEQ)}
         return turn, {"question": reply.turn.question, "answer": reply.turn.answer}
 
-    def ask(self, message: dict | None, name: str, previous: dict | None, k) -> tuple:
+    def turn(self, message: dict | None, name: str, previous: dict | None, k) -> tuple:
         """The question box sent without documents: the question answered (see qa.serve.ui.page.OUTPUTS). A plain
         function, not a generator: Gradio ignores a submit while the previous one's event is still open, and a
         generator's stays open a moment after its answer is shown, long enough to drop a quick next question."""

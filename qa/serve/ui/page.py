@@ -58,10 +58,15 @@ def build(corpora) -> gr.Blocks:
         with gr.Sidebar(label="Source", position="right", open=False, width=560, elem_id="qa-panel") as sidebar:
             source = source_view(elem_id="qa-panel-body")
 
+        # the public API first, so that its names are theirs (Gradio renames a later endpoint of the same name)
+        for tool in make_tools(corpora.default):
+            # gr.Error: Gradio sends its message to the client (other errors it hides, show_error=False)
+            said = refusals_as(tool, lambda message: gr.Error(message, print_exception=False))
+            gr.api(said, api_name=tool.__name__)
         outputs = [conversation, previous, box, examples, status, picker, header, sidebar]
         blocks.load(events.load, None, outputs, **private)
-        # one submit, two listeners: a question (a plain function, see Events.ask), or documents (a generator)
-        box.submit(events.ask, [box, picker, previous, k], outputs, js=ECHO, **private)
+        # one submit, two listeners: a question (a plain function, see Events.turn), or documents (a generator)
+        box.submit(events.turn, [box, picker, previous, k], outputs, js=ECHO, **private)
         box.submit(events.submit_documents, [box, previous, k], outputs, **private)
         examples.click(events.example, [examples, picker, previous, k], outputs, **private)
         # select, not input: Gradio's dropdown also sends input when it loses focus, and a blur must not clear the chat
@@ -70,11 +75,13 @@ def build(corpora) -> gr.Blocks:
         conversation.select(events.source, picker, [source, sidebar], **private)
         source.close(events.close_source, None, sidebar, **private)
 
-        for tool in make_tools(corpora.default):
-            # gr.Error: Gradio sends its message to the client (other errors it hides, show_error=False)
-            said = refusals_as(tool, lambda message: gr.Error(message, print_exception=False))
-            gr.api(said, api_name=tool.__name__)
     blocks.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE)
+    # Gradio keeps a session's state (here the previous turn, and its copy of the components' settings, ~40 KB) for
+    # its 10,000 most recent sessions, and a message queue for each of its 2,000 most recent: every call through its
+    # API is a new session. Both are bounded alike; a session is forgotten after SESSIONS newer ones.
     blocks.state_session_capacity = SESSIONS
+    pending = getattr(getattr(blocks, "_queue", None), "pending_messages_per_session", None)
+    if pending is not None and hasattr(pending, "max_size"):
+        pending.max_size = SESSIONS
     return blocks
 
