@@ -79,3 +79,19 @@ class Served:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(5)
+
+
+def speech_server(speech_index_dir: Path, tmp_path_factory, *args: str):
+    """For a module fixture: `qa serve` on the speech index with `args`, stopped when the module is done."""
+    from conftest import SPEECH_CORPUS
+
+    server = Served(["--index", str(speech_index_dir), "--corpus", str(SPEECH_CORPUS), *args],
+                    tmp_path_factory.mktemp("served"))
+    yield server
+    server.stop()
+
+
+def contacting_nothing(server: Served):
+    """For a test's fixture: the server's URL; after the test, the server has contacted no other host."""
+    yield server.url
+    assert server.contacted() == [], server.contacted()

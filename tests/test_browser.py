@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SPEECH_CORPUS
-from serving import Served
+from serving import contacting_nothing, speech_server
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -42,17 +42,13 @@ pytestmark = pytest.mark.skipif(_chromium() is None,
 @pytest.fixture(scope="module")
 def served(speech_index_dir, tmp_path_factory):
     """`qa serve` on the speech index, uploads in a temporary folder (tests/serving.py)."""
-    server = Served(["--index", str(speech_index_dir), "--corpus", str(SPEECH_CORPUS),
-                     "--uploads", str(tmp_path_factory.mktemp("uploads"))], tmp_path_factory.mktemp("served"))
-    yield server
-    server.stop()
+    yield from speech_server(speech_index_dir, tmp_path_factory, "--uploads", str(tmp_path_factory.mktemp("uploads")))
 
 
 @pytest.fixture
 def server(served):
     """The server's base URL; after the test, the server has contacted no host but this one (nor has the page)."""
-    yield served.url
-    assert served.contacted() == [], served.contacted()
+    yield from contacting_nothing(served)
 
 
 @pytest.fixture(scope="module")

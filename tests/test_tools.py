@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from conftest import SPEECH_CORPUS
-from serving import Served
+from serving import contacting_nothing, speech_server
 
 COPPER = "Which copper mine in Tibet is mentioned?"
 OFF_TOPIC = "Who won the 2022 FIFA World Cup final?"
@@ -18,16 +18,12 @@ OFF_TOPIC = "Who won the 2022 FIFA World Cup final?"
 
 @pytest.fixture(scope="module")
 def served(speech_index_dir, tmp_path_factory):
-    server = Served(["--index", str(speech_index_dir), "--corpus", str(SPEECH_CORPUS), "--uploads", "off", "--mcp"],
-                    tmp_path_factory.mktemp("served"))
-    yield server
-    server.stop()
+    yield from speech_server(speech_index_dir, tmp_path_factory, "--uploads", "off", "--mcp")
 
 
 @pytest.fixture
 def url(served):
-    yield served.url
-    assert served.contacted() == [], served.contacted()
+    yield from contacting_nothing(served)
 
 
 def post(url: str, route: str, body: dict):
