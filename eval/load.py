@@ -1,4 +1,4 @@
-"""Load test of `qa serve`: concurrent clients send /api/ask and chat requests for a fixed time, and every
+"""Load test of `qa serve`: concurrent clients send /api/ask, chat and Gradio API requests for a fixed time, and every
 response is checked against the answer the same server gave when asked one question at a time.
 
     python eval/load.py --index index --clients 32 --seconds 60
@@ -95,6 +95,25 @@ async def ask(client: httpx.AsyncClient, question: str) -> bytes:
     return r.content
 
 
+async def gradio_ask(client: httpx.AsyncClient, question: str) -> dict:
+    """The Gradio API's `ask` (gradio_client's protocol over plain HTTP: a call, then its event stream), through
+    Gradio's queue; returns the answer's JSON as a dict, which must equal /api/ask's."""
+    r = await client.post("/gradio_api/call/ask", json={"data": [question, 5, "hybrid"]})
+    if r.status_code != 200:
+        raise RuntimeError(f"/gradio_api/call/ask status {r.status_code}: {r.text[:200]}")
+    stream = await client.get(f"/gradio_api/call/ask/{r.json()['event_id']}")
+    event, data = "", ""
+    for line in stream.text.splitlines():
+        if line.startswith("event:"):
+            event = line.split(":", 1)[1].strip()
+        elif line.startswith("data:") and event in ("complete", "error"):
+            data = line.split(":", 1)[1].strip()
+            break
+    if event != "complete":
+        raise RuntimeError(f"Gradio's ask ended with {event or 'nothing'}: {data[:200]}")
+    return json.loads(data)[0]
+
+
 async def chat(client: httpx.AsyncClient, question: str) -> bytes:
     """One chat turn in a fresh conversation through POST /api/chat; returns the reply's JSON bytes."""
     r = await client.post("/api/chat", json={"message": question, "k": 5})
@@ -121,7 +140,7 @@ def slope_per_minute(samples: list[tuple[float, float]]) -> float:
 
 
 async def run(server: Server, questions: list[str], clients: int, seconds: float, chat_share: float,
-              seed: int) -> dict:
+              gradio_share: float, seed: int) -> dict:
     timeout = httpx.Timeout(300.0)
     limits = httpx.Limits(max_connections=clients + 2, max_keepalive_connections=clients + 2)
     async with httpx.AsyncClient(base_url=server.url.rstrip("/"), timeout=timeout, limits=limits) as client:
@@ -130,7 +149,7 @@ async def run(server: Server, questions: list[str], clients: int, seconds: float
         reference_chat = {q: await chat(client, q) for q in questions}
         reference_seconds = time.perf_counter() - started
 
-        latencies: dict[str, list[float]] = {"ask": [], "chat": []}
+        latencies: dict[str, list[float]] = {"ask": [], "chat": [], "gradio": []}
         errors: list[str] = []
         wrong: list[str] = []
         rss: list[tuple[float, float]] = []
@@ -151,11 +170,14 @@ async def run(server: Server, questions: list[str], clients: int, seconds: float
             rng = random.Random(seed * 1000 + n)
             while time.perf_counter() < deadline:
                 question = rng.choice(questions)
-                kind = "chat" if rng.random() < chat_share else "ask"
+                draw = rng.random()
+                kind = "chat" if draw < chat_share else "gradio" if draw < chat_share + gradio_share else "ask"
                 t0 = time.perf_counter()
                 try:
                     if kind == "ask":
                         ok = await ask(client, question) == reference_ask[question]
+                    elif kind == "gradio":
+                        ok = await gradio_ask(client, question) == json.loads(reference_ask[question])
                     else:
                         ok = await chat(client, question) == reference_chat[question]
                 except Exception as err:  # noqa: BLE001 - every failure is counted and reported
@@ -177,15 +199,16 @@ async def run(server: Server, questions: list[str], clients: int, seconds: float
     head = [mb for _, mb in steady[: max(1, len(steady) // 10)]]
     tail = [mb for _, mb in steady[-max(1, len(steady) // 10):]]
     growth = statistics.median(tail) - statistics.median(head)
-    every = latencies["ask"] + latencies["chat"]
+    every = latencies["ask"] + latencies["chat"] + latencies["gradio"]
     return {
         "clients": clients, "seconds": seconds, "elapsed_seconds": round(elapsed, 2), "chat_share": chat_share,
+        "gradio_share": gradio_share,
         "questions": len(questions), "reference_seconds": round(reference_seconds, 2),
         "requests": len(every) + len(errors), "completed": len(every), "errors": len(errors),
         "wrong_answers": len(wrong), "throughput_per_second": round(len(every) / elapsed, 2),
         "latency_seconds": {kind: {"n": len(v), "p50": round(percentile(v, 0.5), 3),
                                    "p95": round(percentile(v, 0.95), 3), "max": round(max(v, default=0.0), 3)}
-                            for kind, v in (("all", every), ("ask", latencies["ask"]), ("chat", latencies["chat"]))},
+                            for kind, v in (("all", every), *latencies.items())},
         "memory_mb": {"before": round(rss_before, 1), "start_of_steady": round(statistics.median(head), 1),
                       "end": round(statistics.median(tail), 1), "growth": round(growth, 1),
                       "slope_per_minute": round(slope_per_minute(steady), 2),
@@ -205,8 +228,9 @@ def markdown(result: dict) -> str:
 `{result['command']}`, {result['date']}, on {result['machine']}.
 
 {result['clients']} concurrent clients for {result['seconds']:g} s (ran {result['elapsed_seconds']:.1f} s), each request
-`/api/ask` or a chat turn ({result['chat_share']:.0%} chat), over {result['questions']} curated questions; every
-response compared byte for byte with the server's single-threaded answer to the same question.
+`/api/ask`, a chat turn ({result['chat_share']:.0%}) or the Gradio API's `ask` through Gradio's queue
+({result['gradio_share']:.0%}), over {result['questions']} curated questions; every response compared with the server's
+single-threaded answer to the same question (byte for byte; the Gradio API's as JSON, equal to /api/ask's).
 
 | | value |
 | --- | ---: |
@@ -225,8 +249,8 @@ response compared byte for byte with the server's single-threaded answer to the 
 The model and index are shared under one lock, so requests are answered one at a time and throughput is
 that of one worker. `/api/ask` requests wait only for that lock; chat turns (POST /api/chat) wait for the
 same lock, so with half the clients chatting each turn waits for the ones ahead of it.
-Memory is judged over the second half of the run, after the caches have filled (the server keeps no conversation:
-the page sends the previous turn with each message).
+Memory is judged over the second half of the run, after the caches have filled (POST /api/chat keeps no
+conversation; Gradio keeps each session's state, the chat's previous turn, for its 256 most recent sessions).
 """
 
 
@@ -237,7 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=40, help="how many of the questions to use (default 40)")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--chat-share", type=float, default=0.5, help="share of requests sent to the chat")
+    parser.add_argument("--chat-share", type=float, default=0.4, help="share of requests sent to the chat")
+    parser.add_argument("--gradio-share", type=float, default=0.2,
+                        help="share of requests sent to the Gradio API's ask (the rest go to /api/ask)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=str(RESULTS / "load.json"))
     parser.add_argument("--md", default=str(RESULTS / "load.md"))
@@ -249,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
 
     server = Server(Path(args.index))
     try:
-        result = asyncio.run(run(server, questions, args.clients, args.seconds, args.chat_share, args.seed))
+        result = asyncio.run(run(server, questions, args.clients, args.seconds, args.chat_share, args.gradio_share,
+                                 args.seed))
     finally:
         status = server.stop()
     result.update(

@@ -177,7 +177,7 @@ def cmd_serve(args) -> int:
     sock = listen(args.host, args.port)  # a port in use fails now, before the model loads
     try:
         service = Service(_load("ask", args))
-        run(service, sock, uploads=None if args.uploads == "off" else args.uploads)
+        run(service, sock, uploads=None if args.uploads == "off" else args.uploads, mcp=args.mcp)
     finally:
         sock.close()
     return 0

@@ -123,9 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
                                 "QA_READER)")
 
     p = commands.add_parser("serve", help="serve the web chat and the HTTP API (one server, loopback by default)",
-                            description="Serve the chat at / and the HTTP API at /api/ask, /api/search, /api/chat, "
-                                        "/api/source, /api/corpora and /api/health (schema at /openapi.json), over "
-                                        "one loaded index and the corpora uploaded from the chat. Ctrl-C stops it.")
+                            description="Serve the Gradio chat at / (its API under /gradio_api/) and the HTTP API at "
+                                        "/api/ask, /api/search, /api/chat, /api/source, /api/corpora and /api/health "
+                                        "(schema at /openapi.json), over one loaded index and the corpora uploaded "
+                                        "from the chat; with --mcp, the MCP tools at /mcp. Ctrl-C stops it.")
     p.add_argument("--index", default=DEFAULT_INDEX, metavar="DIR", help=f"index folder (default: {DEFAULT_INDEX}/)")
     p.add_argument("--corpus", default=None, metavar="DIR", help=CORPUS_HELP)
     p.add_argument("--store", default=None, metavar="URI", help=STORE_HELP)
@@ -137,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--uploads", default=str(DEFAULT_UPLOADS), metavar="DIR",
                    help="folder for the corpora uploaded from the chat, one subfolder each, or 'off' "
                         f"(default: {DEFAULT_UPLOADS})")
+    p.add_argument("--mcp", action="store_true",
+                   help="also serve the Model Context Protocol at /mcp: the tools ask and search, for agents "
+                        "(default: off)")
 
     p = commands.add_parser("show", help="show a cited range in its document, highlighted, with page and heading",
                             description="Print the heading path, page (PDF) and text around DOC:START-END, the "

@@ -15,6 +15,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # user's ~/.cache. Set at import, before test modules copy os.environ for their subprocesses.
 EXPORT_CACHE = Path(tempfile.mkdtemp(prefix="qa-test-cache-"))
 os.environ["QA_CACHE_DIR"] = str(EXPORT_CACHE)
+# Gradio's uploads in the apps the tests build in process: a folder of this run, not the machine's /tmp/gradio.
+GRADIO_UPLOADS = Path(tempfile.mkdtemp(prefix="qa-test-gradio-"))
+os.environ["GRADIO_TEMP_DIR"] = str(GRADIO_UPLOADS)
 
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
@@ -115,9 +118,10 @@ def same_answer(a, b, tolerance: float = SCORE_TOLERANCE) -> bool:
 
 @pytest.fixture(scope="session", autouse=True)
 def export_cache() -> Path:
-    """The model export cache of this run (EXPORT_CACHE), removed at its end."""
+    """The model export cache of this run (EXPORT_CACHE), removed at its end, with GRADIO_UPLOADS."""
     yield EXPORT_CACHE
     shutil.rmtree(EXPORT_CACHE, ignore_errors=True)
+    shutil.rmtree(GRADIO_UPLOADS, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,8 @@
-"""End to end in a real browser: `qa serve` on the speech in a subprocess, driven in headless Debian Chromium by
-Playwright, as a person would use it: ask, open the citation in its document, copy, follow up, be refused, upload a
-PDF and an HTML page and ask them, and the same on a phone; nothing is fetched from outside 127.0.0.1.
+"""End to end in a real browser: `qa serve` (the Gradio chat) on the speech in a subprocess, driven in headless Debian
+Chromium by Playwright, as a person would use it: ask, open the citation in its document, copy, follow up, be refused,
+drop and pick a PDF, an HTML page and a hostile Markdown file and ask them, and the same on a phone; nothing is
+fetched from outside 127.0.0.1. The answers' wording is the answer layer's: the checks are on structure (a quote, a
+citation whose offsets cut the quote from its document, confidence in words, a refusal for an off-topic question).
 
 Screenshots go to a temporary folder, or to $QA_SCREENSHOT_DIR when set (`make screenshots` sets it to docs/).
 Playwright's own browser download is never used: the test runs Debian's chromium (`apt-get install chromium`).
@@ -11,16 +13,13 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
-import threading
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SPEECH_CORPUS
+from conftest import SPEECH_CORPUS
+from serving import contacting_nothing, speech_server
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -41,45 +40,15 @@ pytestmark = pytest.mark.skipif(_chromium() is None,
 
 
 @pytest.fixture(scope="module")
-def server(speech_index_dir, tmp_path_factory):
-    """`qa serve --port 0` on the speech index, uploads in a temporary folder; yields its base URL, then stops it."""
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "qa", "serve", "--index", str(speech_index_dir),
-                             "--corpus", str(SPEECH_CORPUS), "--port", "0",
-                             "--uploads", str(tmp_path_factory.mktemp("uploads"))], cwd=REPO, env=env,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    lines: list[str] = []
-    found = threading.Event()
+def served(speech_index_dir, tmp_path_factory):
+    """`qa serve` on the speech index, uploads in a temporary folder (tests/serving.py)."""
+    yield from speech_server(speech_index_dir, tmp_path_factory, "--uploads", str(tmp_path_factory.mktemp("uploads")))
 
-    def drain():  # keep reading stderr so that the server never blocks on a full pipe
-        for line in proc.stderr:
-            lines.append(line)
-            if "is at http://" in line:
-                found.set()
 
-    threading.Thread(target=drain, daemon=True).start()
-    try:
-        if not found.wait(120):
-            pytest.fail("qa serve did not start:\n" + "".join(lines[-20:]))
-        url = re.search(r"is at (http://127\.0\.0\.1:\d+/)", "".join(lines)).group(1)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "api/health", timeout=5) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("qa serve is not answering:\n" + "".join(lines[-20:]))
-                time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+@pytest.fixture
+def server(served):
+    """The server's base URL; after the test, the server has contacted no host but this one (nor has the page)."""
+    yield from contacting_nothing(served)
 
 
 @pytest.fixture(scope="module")
@@ -100,10 +69,21 @@ def api_ask(url: str, question: str) -> dict:
 
 
 
+def api_chat(url: str, message: str, previous: dict | None = None) -> dict:
+    """What POST /api/chat says of `message`: the turn the chat page shows, as JSON (its `display`)."""
+    body = {"message": message, "previous": previous}
+    request = urllib.request.Request(url + "api/chat", data=json.dumps(body).encode(),
+                                     headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as r:
+        return json.loads(r.read())
+
+
 class Browser:
     """One Chromium page on the server, with every request recorded and any not for the server refused."""
 
     def __init__(self, p, server: str, **context):
+        from playwright.sync_api import expect
+
         self.server, self.requests, self.outside, self.errors = server, [], [], []
         self.browser = p.chromium.launch(executable_path=_chromium(), args=ARGS)
         self.context = self.browser.new_context(service_workers="block", **context)
@@ -113,6 +93,8 @@ class Browser:
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("dialog", lambda d: (self.errors.append(d.message), d.dismiss()))
         self.page.goto(server, wait_until="load")
+        # the page's load event has filled the examples: the app is wired and answering
+        expect(self.page.locator("#qa-examples")).to_be_visible(timeout=TIMEOUT_MS)
 
     def local(self, address: str) -> bool:
         return address.startswith(self.server) or address.startswith(("data:", "blob:", "about:"))
@@ -124,15 +106,23 @@ class Browser:
             self.outside.append(route.request.url)
             route.abort()
 
+    @property
+    def replies(self):
+        return self.page.locator("#qa-conversation .qa-reply")
+
     def ask(self, question: str):
         from playwright.sync_api import expect
 
-        replies = self.page.locator("#qa-log .qa-reply")
-        before = replies.count()
-        self.page.locator("#qa-question").fill(question)
-        self.page.locator("#qa-question").press("Enter")
-        expect(replies).to_have_count(before + 1, timeout=TIMEOUT_MS)
-        return replies.nth(before)
+        before = self.replies.count()
+        box = self.page.locator("#qa-question textarea")
+        box.fill(question)
+        box.press("Enter")
+        expect(self.replies).to_have_count(before + 1, timeout=TIMEOUT_MS)
+        return self.replies.nth(before)
+
+    def pick_corpus(self, label: str) -> None:
+        self.page.locator("#qa-corpus input").click()
+        self.page.locator("li.item", has_text=label).click()
 
     def close(self) -> None:
         self.browser.close()
@@ -148,21 +138,27 @@ def shot(page, path: Path, locator=None) -> None:
     page.screenshot(path=str(path))
 
 
+def source_of(doc: str) -> str:
+    return (SPEECH_CORPUS / doc).read_bytes().decode("utf-8")
+
+
 def test_ask_open_the_citation_copy_follow_up_and_be_refused(server, shots):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
         b = Browser(p, server, viewport={"width": 1280, "height": 900}, permissions=["clipboard-read", "clipboard-write"])
         page = b.page
-        expect(page.locator("#qa-title")).to_have_text("Ask the speech", timeout=TIMEOUT_MS)
+        expect(page.locator("#qa-title")).to_have_text("Ask the speech")
         assert "/api/" not in page.locator("#qa-header").inner_text()  # no HTTP routes shown to end users
 
         # an answer: short answer, the answer marked in the quote, the citation in words, confidence in words
         expected = api_ask(server, COPPER)
         cited = expected["citations"][0]
-        page.locator(".qa-example", has_text=COPPER).click()  # the example questions are clickable
-        expect(page.locator("#qa-log .qa-reply")).to_have_count(1, timeout=TIMEOUT_MS)
-        reply = page.locator("#qa-log .qa-reply").first
+        assert source_of(cited["doc"])[cited["start"]:cited["end"]] == cited["text"]
+        page.locator("#qa-examples button", has_text=COPPER).click()  # the example questions are clickable
+        expect(b.replies).to_have_count(1, timeout=TIMEOUT_MS)
+        expect(page.locator("#qa-examples")).to_be_hidden()
+        reply = b.replies.first
         expect(reply.locator(".qa-short")).to_have_text(expected["answer"])
         expect(reply.locator(".qa-quote mark.qa-answer")).to_have_text(expected["answer"])
         assert reply.locator(".qa-quote").inner_text().strip() == expected["quote"].strip()
@@ -180,14 +176,17 @@ def test_ask_open_the_citation_copy_follow_up_and_be_refused(server, shots):
         expect(sources.locator("mark.qa-cited").first).to_be_visible()
         assert sources.locator("li").count() < len(expected["passages"])  # neighbours overlap: merged
         assert "#" not in " ".join(sources.locator(".qa-src-heading").all_inner_texts())
-        shot(page, shots / "chat-answer.png", page.locator("#qa-log .qa-user").first)
+        shot(page, shots / "chat-answer.png", page.locator("#qa-conversation .qa-user").first)
 
-        # the citation opens the document at the cited range, highlighted in its context
-        reply.locator(".qa-cite-line .qa-cite").first.click()
+        # the citation opens the document at the cited range, highlighted in its context, in the sidebar
         panel = page.locator("#qa-panel")
+        expect(panel).to_be_hidden()
+        reply.locator(".qa-cite-line .qa-cite").first.click()
         expect(panel).to_be_visible()
         expect(panel.locator("mark.qa-cited")).to_have_text(cited["text"])
         expect(panel.locator("#qa-panel-where")).to_contain_text(cited["heading"])
+        expect(panel.locator("#qa-panel-where")).to_contain_text(f"characters {cited['start']}–{cited['end']}")
+        page.wait_for_timeout(500)  # the sidebar slides in
         assert panel.locator("mark.qa-cited").evaluate(
             "m => { const r = m.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }")
         shot(page, shots / "chat-source.png")
@@ -215,51 +214,82 @@ def test_ask_open_the_citation_copy_follow_up_and_be_refused(server, shots):
         expect(refusal.locator("details.qa-sources summary")).to_contain_text("none of them answers")
         assert refusal.locator(".qa-short, mark.qa-answer").count() == 0
         assert refusal.locator(".qa-conf").inner_text() in ("not found", "unsure")  # words about the refusal
-        shot(page, shots / "chat-abstain.png", page.locator("#qa-log .qa-user").last)
+        shot(page, shots / "chat-abstain.png", page.locator("#qa-conversation .qa-user").last)
 
-        # what the user types is shown as text; labels are text
+        # what the user types is shown as text; a reply's accessible label is its plain copy text, not markup
         hostile = "<img src=x onerror=alert(1)> **bold** [link](http://example.com)"
         b.ask(hostile)
-        expect(page.locator("#qa-log .qa-question").last).to_have_text(hostile)
-        assert page.locator("#qa-log img, #qa-log a, #qa-log script").count() == 0
-        labels = page.locator("[aria-label]").evaluate_all("es => es.map(e => e.getAttribute('aria-label'))")
-        assert labels and not [x for x in labels if "<" in x or "&#" in x]
+        expect(page.locator("#qa-conversation .qa-question").last).to_have_text(hostile)
+        assert page.locator("#qa-conversation img, #qa-conversation a, #qa-conversation script").count() == 0
+        assert reply.get_attribute("aria-label") == api_chat(server, COPPER)["display"]["copy"]
+        assert b.replies.last.get_attribute("aria-label") == api_chat(server, hostile)["display"]["copy"]
+        labels = page.locator("#qa-conversation [aria-label]").evaluate_all(
+            "es => es.map(e => e.getAttribute('aria-label'))")
+        assert len(labels) > 5 and not [x for x in labels if "class=" in x or "&lt;" in x or "&#" in x or "<mark" in x]
 
         # sources per answer, and clear
-        page.locator("#qa-add").click()
-        page.locator("#qa-k").fill("1")
+        page.locator("#qa-options").get_by_text("Options").click()
+        page.locator("#qa-k input[type=number]").fill("1")
+        page.locator("#qa-k input[type=number]").press("Tab")
         one = b.ask("How much did the price of refined cobalt rise in two months?")
         expect(one.locator("details.qa-sources li")).to_have_count(1)
         page.locator("#qa-clear").click()
-        expect(page.locator("#qa-log .qa-reply")).to_have_count(0)
+        expect(b.replies).to_have_count(0)
+        expect(page.locator("#qa-examples")).to_be_visible()
         b.close()
 
 
 HOSTILE = ("# Notes\n\nThe guard said <script>window.pwned=1</script> was the password. "
            "The *second* guard said **never** and [clicked](javascript:alert(1)).\n")
+DROP = """(files) => {
+  const dt = new DataTransfer();
+  for (const [name, b64] of files) dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name));
+  return dt;
+}"""
 
 
-def test_upload_a_pdf_and_an_html_page_ask_them_and_see_the_cited_page(server, shots, tmp_path):
+def test_drop_and_pick_a_pdf_an_html_page_and_a_hostile_file_ask_them_and_see_the_cited_page(server, shots, tmp_path):
+    import base64
+
     from playwright.sync_api import expect, sync_playwright
 
     from test_formats import FERRY_PAGE, TWO_PAGES, pdf_bytes
 
-    files = {"mill.pdf": pdf_bytes(TWO_PAGES), "ferry.html": FERRY_PAGE, "guards.md": HOSTILE.encode()}
-    for name, data in files.items():
+    picked = {"mill.pdf": pdf_bytes(TWO_PAGES), "ferry.html": FERRY_PAGE}
+    for name, data in picked.items():
         (tmp_path / name).write_bytes(data)
     with sync_playwright() as p:
         b = Browser(p, server, viewport={"width": 1280, "height": 900})
         page = b.page
-        expect(page.locator("#qa-title")).to_have_text("Ask the speech", timeout=TIMEOUT_MS)
-        page.locator("#qa-add").click()
-        page.locator("#qa-files").set_input_files([str(tmp_path / n) for n in files])
-        expect(page.locator("#qa-progress")).to_be_visible()
+        expect(page.locator("#qa-title")).to_have_text("Ask the speech")
+        expect(page.locator("#qa-corpus")).to_be_hidden()  # one corpus: no picker
+        # two files by the picker, one dropped onto the question box
+        page.locator("#qa-question input[type=file]").set_input_files([str(tmp_path / n) for n in picked])
+        dropped = page.evaluate_handle(DROP, [["guards.md", base64.b64encode(HOSTILE.encode()).decode()]])
+        target = page.locator("#qa-question [role=group]")
+        for event in ("dragenter", "dragover", "drop"):
+            target.dispatch_event(event, {"dataTransfer": dropped})
+        expect(page.locator("#qa-question .thumbnail-item")).to_have_count(3)
+        page.locator("#qa-question textarea").press("Enter")
+        expect(page.locator("#qa-progress")).to_be_visible(timeout=TIMEOUT_MS)
         expect(page.locator("#qa-upload-status")).to_contain_text("Indexed 3 file(s)", timeout=180_000)
         assert page.locator("#qa-progress").evaluate("e => e.value") == 1
         expect(page.locator("#qa-title")).to_have_text("Ask the documents")
-        assert page.locator("#qa-corpus").input_value() == "mill"
-        assert page.locator("#qa-corpus option").count() == 2  # the picker lists both corpora
+        # named after a file, the new corpus is chosen in the picker, which lists both corpora
+        expect(page.locator("#qa-corpus input")).to_have_value(re.compile(r"^(mill|ferry|guards) \(3 files\)$"))
+        page.locator("#qa-corpus input").click()
+        expect(page.locator("li.item")).to_have_count(2)
+        page.keyboard.press("Escape")
+
+        # its example questions are ones it answers (the mill's PDF has no headings and still gets some)
+        examples = page.locator("#qa-examples button")
+        expect(examples.first).to_be_visible()
+        assert examples.count() >= 1 and not [q for q in examples.all_inner_texts() if "say about" in q]
         shot(page, shots / "chat-upload.png")
+        examples.first.click()
+        expect(b.replies).to_have_count(1, timeout=TIMEOUT_MS)
+        first = b.replies.first
+        assert first.locator(".qa-short").count() == 1 and "qa-refusal" not in first.get_attribute("class")
 
         reply = b.ask("When did the mill close?")
         expect(reply.locator(".qa-cite").first).to_contain_text("mill.pdf, page 2")
@@ -268,8 +298,10 @@ def test_upload_a_pdf_and_an_html_page_ask_them_and_see_the_cited_page(server, s
         expect(panel.locator("#qa-panel-where")).to_contain_text("page 2 of 2")
         expect(panel.locator("mark.qa-cited")).to_contain_text("1961")
         assert "1820" not in panel.locator("#qa-panel-text").inner_text()  # page 2 alone
+        page.wait_for_timeout(500)  # the sidebar slides in
         shot(page, shots / "chat-pdf-source.png")
-        page.locator("#qa-panel-close").click()
+        page.keyboard.press("Escape")
+        expect(panel).to_be_hidden()
 
         ferry = b.ask("How much do adult tickets cost?")
         expect(ferry.locator(".qa-cite").first).to_contain_text("ferry.html")
@@ -277,11 +309,12 @@ def test_upload_a_pdf_and_an_html_page_ask_them_and_see_the_cited_page(server, s
         guards = b.ask("What did the guard say was the password?")
         expect(guards.locator(".qa-quote")).to_contain_text("<script>window.pwned=1</script>")
         assert page.evaluate("window.pwned === undefined")
-        assert page.locator("#qa-log script, #qa-log a, #qa-log strong.x, #qa-log em").count() == 0
+        assert page.locator("#qa-conversation script, #qa-conversation a, #qa-conversation em").count() == 0
 
         # the picker switches back
-        page.locator("#qa-corpus").select_option("default")
+        b.pick_corpus("Shaping a New Development Pattern")
         expect(page.locator("#qa-title")).to_have_text("Ask the speech")
+        expect(b.replies).to_have_count(0)
         b.close()
 
 
@@ -291,7 +324,7 @@ def test_on_a_phone_the_header_is_slim_and_the_chat_one_column(server, shots):
     with sync_playwright() as p:
         b = Browser(p, server, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
         page = b.page
-        expect(page.locator("#qa-title")).to_have_text("Ask the speech", timeout=TIMEOUT_MS)
+        expect(page.locator("#qa-title")).to_have_text("Ask the speech")
         assert page.locator("#qa-header").bounding_box()["height"] <= 110
         for question in (COPPER, "How dependent is China on imported cobalt?", OFF_TOPIC):
             b.ask(question)
@@ -299,12 +332,13 @@ def test_on_a_phone_the_header_is_slim_and_the_chat_one_column(server, shots):
         assert width[0] <= width[1], width  # no horizontal scroll
         # one scrolling column: the page scrolls, the conversation inside it does not scroll on its own
         assert page.evaluate("document.documentElement.scrollHeight > innerHeight")
-        assert page.locator("#qa-log").evaluate("e => e.scrollHeight <= e.clientHeight + 1")
-        box = page.locator("#qa-form").bounding_box()
-        assert box["y"] + box["height"] <= 844 + 1 and box["y"] > 700  # the question box stays at the bottom
+        assert page.locator("#qa-conversation .qa-log").evaluate("e => e.scrollHeight <= e.clientHeight + 1")
+        box = page.locator("#qa-input").bounding_box()
+        assert box["y"] + box["height"] <= 844 + 1 and box["y"] > 650  # the question box stays at the bottom
         page.evaluate("window.scrollTo(0, 0)")
         shot(page, shots / "chat-phone.png")
-        page.locator("#qa-log .qa-cite").first.click()
+        page.locator("#qa-conversation .qa-cite").first.click()
         expect(page.locator("#qa-panel")).to_be_visible()
+        page.wait_for_timeout(500)  # the sidebar slides in
         assert page.locator("#qa-panel").bounding_box()["width"] >= 389  # a full overlay
         b.close()

@@ -17,7 +17,7 @@ from qa.cli import build_parser, main
 
 COPPER = "Which copper mine in Tibet is mentioned?"
 OFF_TOPIC = "Who won the 2022 FIFA World Cup final?"
-HEAVY = ("torch", "faiss", "sentence_transformers", "transformers", "numpy", "bm25s", "tiktoken")
+HEAVY = ("torch", "faiss", "sentence_transformers", "transformers", "numpy", "bm25s", "tiktoken", "gradio", "mcp")
 
 
 def run(capsys, *argv):

@@ -21,7 +21,7 @@ from qa.retrieve.retriever import Retriever
 
 QUESTIONS = [json.loads(line)["question"]
              for line in (REPO / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-FORBIDDEN = ("torch", "gradio", "sentence_transformers", "transformers")
+FORBIDDEN = ("torch", "gradio", "gradio_client", "mcp", "sentence_transformers", "transformers")
 
 
 @pytest.fixture(scope="module")
@@ -82,11 +82,11 @@ def _modules_after(code: str) -> set[str]:
     return set(line.split()[1:])
 
 
-def test_import_qa_imports_neither_torch_nor_gradio():
+def test_import_qa_imports_neither_torch_nor_gradio_nor_mcp():
     assert not _modules_after("import qa") & set(FORBIDDEN)
 
 
-def test_a_one_shot_ask_imports_neither_torch_nor_gradio(speech_index_dir):
+def test_a_one_shot_ask_imports_neither_torch_nor_gradio_nor_mcp(speech_index_dir):
     code = ("import runpy, sys\n"
             f"sys.argv = ['qa', 'ask', 'Which copper mine in Tibet is mentioned?', '--index', {str(speech_index_dir)!r},"
             f" '--corpus', {str(SPEECH_CORPUS)!r}, '--json']\n"

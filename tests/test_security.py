@@ -108,3 +108,99 @@ def test_an_internal_error_tells_the_chat_client_nothing_about_the_code(client, 
     r = client.post("/api/chat", json={"message": "copper?"})
     assert r.status_code == 500 and r.json() == {"detail": "internal error (RuntimeError)"}
     assert SECRET not in r.text and "Traceback" not in r.text
+
+
+# ---------------------------------------------------------------- Gradio's own routes
+
+@pytest.fixture(scope="module")
+def chat(service, tmp_path_factory):
+    """The app `qa serve --uploads DIR` runs, with an uploaded corpus "other" holding one file."""
+    from fastapi.testclient import TestClient
+
+    from qa.serve.app import create_app
+
+    root = tmp_path_factory.mktemp("uploads")
+    app = create_app(service, root)
+    app.state.corpora.put("other", "vault.md", b"The vault code is 4711.\n")
+    return TestClient(app, raise_server_exceptions=False), root
+
+
+def test_gradio_s_file_route_serves_nothing_the_app_did_not_put_there(chat, speech_index_dir):
+    from conftest import REPO
+
+    client, root = chat
+    version = speech_index_dir / (speech_index_dir / "CURRENT").read_text().strip()
+    assert (root / "other" / "files" / "vault.md").is_file()
+    for path in ("/etc/passwd", version / "manifest.json", version / "passages.jsonl", speech_index_dir / "CURRENT",
+                 root / "other" / "files" / "vault.md", SPEECH_CORPUS / SPEECH_DOC, REPO / "pyproject.toml"):
+        for route in ("/gradio_api/file=", "/gradio_api/file/", "/file="):
+            r = client.get(f"{route}{path}")
+            assert r.status_code in (403, 404), (route, path, r.status_code)
+            leaked = ("root:x:0:0", "4711", "model_fingerprint", "[build-system]", "Non-Ferrous")
+            assert not any(s in r.text for s in leaked), (route, path)
+
+
+@pytest.mark.parametrize("target", ["https://example.com/a.png", "http://169.254.169.254/latest/meta-data",
+                                    "HTTP://example.com/", "//example.com/a.png", "%68ttps://example.com/"])
+def test_gradio_s_routes_fetch_no_url_for_a_client(chat, monkeypatch, target):
+    client, _ = chat
+    fetched = []
+
+    async def fetch(url, request):  # Gradio's own fetcher, which would stream the URL from the server
+        fetched.append(url)
+
+    monkeypatch.setattr("gradio.route_utils.secure_url_stream_response", fetch)
+    monkeypatch.setattr("gradio.routes.secure_url_stream_response", fetch)
+    for route in ("/gradio_api/file=", "/gradio_api/file/", "/gradio_api/proxy="):
+        r = client.get(route + target)
+        assert r.status_code == 403 and "fetches no URL" in r.json()["detail"], (route, r.status_code)
+    assert fetched == []
+
+
+def test_gradio_s_uploads_and_bodies_are_bounded(chat):
+    from qa.serve.app import GRADIO_BODY_BYTES
+    from qa.serve.corpora import MAX_FILE_BYTES
+
+    client, _ = chat
+    r = client.post("/gradio_api/upload", files={"files": ("big.md", b"x" * (MAX_FILE_BYTES + 1))})
+    assert r.status_code == 413  # Gradio's max_file_size, set to the uploads' own limit
+    r = client.post("/gradio_api/upload", files={"files": ("notes.md", b"The mill closed in 1961.\n")})
+    assert r.status_code == 200 and r.json()[0].endswith("notes.md")
+    r = client.post("/gradio_api/queue/join", content=b"{" + b" " * GRADIO_BODY_BYTES + b"}",
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "too large" in r.json()["detail"]
+
+
+def test_an_upload_request_larger_than_a_corpus_is_refused_before_it_is_read():
+    import asyncio
+
+    from qa.serve.gradio_guard import GradioGuard
+
+    reached = []
+
+    async def app(scope, receive, send):
+        reached.append(scope["path"])
+
+    async def run(headers: list[tuple[bytes, bytes]]) -> int:
+        sent = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        guard = GradioGuard(app, upload="/gradio_api/upload", upload_limit=1000)
+        await guard({"type": "http", "path": "/gradio_api/upload", "headers": headers}, receive, send)
+        return sent[0]["status"] if sent else 0
+
+    assert asyncio.run(run([(b"content-length", b"1001")])) == 413
+    assert asyncio.run(run([])) == 411  # a streamed upload of unknown length
+    assert reached == []
+    assert asyncio.run(run([(b"content-length", b"1000")])) == 0 and reached == ["/gradio_api/upload"]
+
+
+def test_the_mcp_tools_are_off_unless_asked_for(client):
+    r = client.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                    headers={"accept": "application/json, text/event-stream"})
+    assert r.status_code in (404, 405) and "jsonrpc" not in r.text

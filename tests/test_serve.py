@@ -58,15 +58,22 @@ def test_a_refused_question_is_an_error_line_not_a_crash(service):
     assert "limit is 20,000" in reply.data["error"] and reply.answer is None
 
 
-def test_examples_of_another_corpus_come_from_its_headings(tiny_index, embedder):
+def test_examples_of_another_corpus_are_questions_it_answers_asked_once(tiny_index, embedder, monkeypatch):
     from qa.answer.assistant import Assistant
+    from qa.chat.examples import candidates
     from qa.retrieve.retriever import Retriever
     from qa.serve.service import Service
 
     service = Service(Assistant(Retriever(tiny_index, embedder)))
     assert service.noun == "documents"
-    assert service.examples() == ["What do the documents say about Copper?",
-                                  "What do the documents say about Smelting?"]
+    made = dict(candidates(tiny_index))
+    examples = service.examples()
+    assert set(examples) <= set(made)  # made from its sentences, never "What do the documents say about Copper?"
+    for question in examples:
+        answer = service.ask(question)
+        assert answer.answerable and answer.answer.lower() not in question.lower()
+    monkeypatch.setattr(service, "ask", lambda *a, **k: pytest.fail("examples are checked once per index"))
+    assert service.examples() == examples
 
 
 def test_listen_binds_loopback_and_a_port_in_use_is_one_line():
@@ -116,7 +123,7 @@ def test_serve_help_imports_nothing_heavy():
     assert run.returncode == 0 and "--port" in run.stdout
     imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in run.stderr.splitlines()
                 if line.startswith("import time:")}
-    assert not imported & {"fastapi", "uvicorn", "torch", "numpy"}
+    assert not imported & {"fastapi", "uvicorn", "torch", "numpy", "gradio", "gradio_client", "mcp"}
 
 
 # ---------------------------------------------------------------- picking up a rebuilt index

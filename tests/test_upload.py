@@ -87,3 +87,13 @@ def test_an_uploaded_pdf_and_html_page_are_indexed_asked_and_cited_with_the_page
     assert "1961" in s["text"] and "1820" not in s["before"] + s["after"]  # the cited page, whole, and only it
     assert client.post("/api/chat", json={"message": "Who runs the ferry?", "corpus": "mill"}).status_code == 200
     assert client.post("/api/chat", json={"message": "x?", "corpus": "nope"}).status_code == 404
+
+
+@pytest.mark.parametrize("stem, taken, name", [
+    ("Mill Report", set(), "mill-report"), ("mill", {"mill"}, "mill-2"), ("mill", {"mill", "mill-2"}, "mill-3"),
+    ("default", set(), "default-1"), ("Ærø", set(), "r"), ("..", set(), "upload"), ("x" * 60, set(), "x" * 30),
+])
+def test_a_new_corpus_is_named_after_its_first_file_and_never_twice(stem, taken, name):
+    from qa.serve.corpora import corpus_name, free_name
+
+    assert free_name(stem, taken) == name and corpus_name(name) == name

@@ -1,11 +1,10 @@
-"""The chat page and its JSON routes: /api/chat (a turn), /api/source (a cited range in its document) and
-/api/corpora (list, upload, index); the page itself is three static files served from qa/serve/static/."""
+"""The chat's JSON routes: /api/chat (a turn), /api/source (a cited range in its document) and /api/corpora (list,
+upload, index), for clients other than the Gradio chat, which calls the same corpora in process (qa.serve.ui)."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi import APIRouter, FastAPI, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..chat.followup import Turn
@@ -16,13 +15,6 @@ from .corpora import Refused
 if TYPE_CHECKING:
     from .corpora import Corpora
 
-STATIC = Path(__file__).parent / "static"
-PAGES = {"/": ("index.html", "text/html; charset=utf-8"), "/static/app.js": ("app.js", "text/javascript; charset=utf-8"),
-         "/static/app.css": ("app.css", "text/css; charset=utf-8"),
-         "/static/upload.js": ("upload.js", "text/javascript; charset=utf-8")}
-# The page may load and connect to nothing but this server.
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 CORPUS = Field(None, max_length=40, description="corpus name from /api/corpora (default: the one qa serve opened)")
 
 
@@ -98,17 +90,9 @@ def router(corpora: "Corpora") -> APIRouter:
 
 
 def install(app: FastAPI, corpora: "Corpora") -> None:
-    """Add the chat's routes, its refusals (each with its status) and the page."""
+    """Add the chat's routes and its refusals (each with its status)."""
     app.include_router(router(corpora))
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused):
         return CLIJSONResponse({"detail": " ".join(str(exc).split())}, status_code=exc.status)
-
-    files = {route: ((STATIC / name).read_bytes(), kind) for route, (name, kind) in PAGES.items()}
-    for route, (content, kind) in files.items():
-        def serve(content=content, kind=kind):
-            return Response(content, media_type=kind, headers={"content-security-policy": CSP,
-                                                                "x-content-type-options": "nosniff",
-                                                                "cache-control": "no-cache"})
-        app.add_api_route(route, serve, methods=["GET"], include_in_schema=False)

@@ -46,6 +46,16 @@ def file_name(name: str) -> str:
     return base
 
 
+def free_name(stem: str, taken) -> str:
+    """A valid corpus name made from `stem` (a file's name without its suffix) and not in `taken`: "Mill Report" ->
+    "mill-report", then "mill-report-2"."""
+    base = re.sub(r"[^a-z0-9_-]+", "-", stem.lower()).strip("-_")[:30] or "upload"
+    name, n = (f"{base}-1" if base == DEFAULT else base), 2
+    while name in taken:
+        name, n = f"{base}-{n}", n + 1
+    return name
+
+
 @dataclass
 class Uploaded:
     """An uploaded corpus: its folder (files/ and index/), and where its indexing stands."""

@@ -57,6 +57,7 @@ class Service:
     def _install(self, assistant) -> None:
         self.assistant = assistant
         self.index = assistant.index
+        self._examples: tuple | None = None  # (index, questions): the example questions of that index
         meta = self.index.manifest.get("corpus_meta") or {}
         self.noun = meta.get("noun") or corpus_noun(self.index.documents)
         self.title = corpus_title(self.index.documents)
@@ -161,5 +162,13 @@ class Service:
         return source_view(index, doc, start, end, context)
 
     def examples(self) -> list[str]:
-        """Questions to click: the corpus's own (corpus.toml), else one per section heading."""
-        return example_questions(self.index, self.noun)
+        """Questions to click: the corpus's own (corpus.toml), else ones made from its sentences that it answers
+        (qa.chat.examples), checked once per index version by asking them."""
+        with self.lock:
+            index, cached = self.index, self._examples
+        if cached is not None and cached[0] is index:
+            return list(cached[1])
+        questions = example_questions(index, self.ask)
+        with self.lock:
+            self._examples = (index, questions)
+        return list(questions)
