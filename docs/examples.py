@@ -106,15 +106,24 @@ def find_examples(path: Path) -> list[Example]:
 
 
 def unmarked_blocks(path: Path) -> list[str]:
-    """The ```console and ```python blocks outside every example: output shown that no run checks."""
-    found, inside, fenced = [], False, False
+    """The blocks outside every example that show output no run checks: a ```console block (commands and what they
+    print), or a ```python block followed by a plain block of what it prints. A python block that shows no output
+    (client code for a running server, say) claims nothing to check."""
+    found, inside, fenced, pending = [], False, False, None
     for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if OPEN.match(line) or line == CLOSE:
             inside = line != CLOSE
         elif FENCE.match(line):
-            if not fenced and FENCE.match(line).group(1) in ("console", "python") and not inside:
-                found.append(f"{_shown_path(path)}:{i}")
+            kind = FENCE.match(line).group(1)
+            if not fenced and not inside:
+                if kind == "console":
+                    found.append(f"{_shown_path(path)}:{i}")
+                elif kind == "" and pending:  # the output a python block above prints
+                    found.append(pending)
+                pending = f"{_shown_path(path)}:{i}" if kind == "python" else None
             fenced = not fenced
+        elif not fenced and line.strip() and not line.lower().startswith(("prints", "it prints")):
+            pending = None  # prose between: the next plain block is no python block's output
     return found
 
 
