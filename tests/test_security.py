@@ -204,3 +204,43 @@ def test_the_mcp_tools_are_off_unless_asked_for(client):
     r = client.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
                     headers={"accept": "application/json, text/event-stream"})
     assert r.status_code in (404, 405) and "jsonrpc" not in r.text
+
+
+@pytest.fixture
+def running_chat(service, tmp_path):
+    """The app with uploads, its lifespan running (Gradio's queue answers only then)."""
+    from fastapi.testclient import TestClient
+
+    from qa.serve.app import create_app
+
+    app = create_app(service, tmp_path / "uploads")
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client, app.state.corpora
+
+
+def test_a_crafted_message_cannot_make_the_chat_read_a_file_of_the_server(running_chat, tmp_path):
+    """Gradio refuses a file path a client names that it did not upload only in an app it launched itself, not in one
+    mounted on FastAPI (so it once indexed this file and answered 9302): the server marks its app launched, and the
+    chat's events check again (test_ui.py), so a message naming a file of the server indexes nothing."""
+    import json
+
+    client, corpora = running_chat
+    secret = tmp_path / "secret.md"
+    secret.write_text("The vault code is 9302.\n")
+    config = client.get("/config").json()
+    fn = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "submit_documents")
+    message = {"text": "What is the vault code?", "files": [
+        {"path": str(secret), "orig_name": "secret.md", "meta": {"_type": "gradio.FileData"}}]}
+    body = {"data": [message, None, 5], "fn_index": fn, "session_hash": "crafted", "event_data": None,
+            "trigger_id": None}
+    assert client.post("/gradio_api/queue/join", json=body).status_code == 200
+    seen = []
+    with client.stream("GET", "/gradio_api/queue/data", params={"session_hash": "crafted"}) as events:
+        for line in events.iter_lines():
+            if line.startswith("data:"):
+                seen.append(json.loads(line[5:]))
+                if seen[-1].get("msg") == "process_completed":
+                    break
+    said = json.dumps(seen)
+    assert seen[-1]["msg"] == "process_completed" and "9302" not in said and "Indexed" not in said
+    assert [c["name"] for c in corpora.list()] == ["default"] and secret.read_text() == "The vault code is 9302.\n"

@@ -83,6 +83,14 @@ def test_a_file_qa_does_not_read_is_not_added_and_not_kept(events):
     assert not bad.exists() and "tool" not in {c["name"] for c in events.corpora.list() if c["status"] == "ready"}
 
 
+def test_a_file_that_was_not_uploaded_to_the_chat_is_neither_read_nor_removed(events, tmp_path):
+    secret = tmp_path / "secret.md"
+    secret.write_text("The vault code is 9302.\n")
+    steps = list(events.submit_documents({"text": "What is the vault code?", "files": [str(secret)]}, None, 5))
+    assert "Not added: secret.md: not uploaded to this chat" in steps[-1][STATUS] and "9302" not in repr(steps)
+    assert [c["name"] for c in events.corpora.list()] == ["default"] and secret.read_text() == "The vault code is 9302.\n"
+
+
 def test_only_gradio_s_own_uploads_are_removed(events, tmp_path):
     from qa.serve.ui.events import _remove
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from conftest import REPO, check_answer, write_corpus
 
-DATA_GLOBS = ("*.json", "*.toml", "*.onnx", "*.md")  # pyproject.toml's [tool.setuptools.package-data], at any depth under qa/
+# pyproject.toml's [tool.setuptools.package-data], at any depth under qa/ (the chat's script and CSS under serve/ui/)
+DATA_GLOBS = ("*.json", "*.toml", "*.onnx", "*.md", "*.js", "*.css")
 
 
 def run(args: list, cwd: Path, env: dict, timeout: int = 300) -> subprocess.CompletedProcess:
@@ -42,7 +43,9 @@ def test_the_wheel_installed_into_a_fresh_venv_indexes_and_answers_outside_the_c
     # Every data file under qa/ (the reader, its model card, the lexicon) is in the wheel.
     shipped = set(zipfile.ZipFile(wheel).namelist())
     data = {p.relative_to(src).as_posix() for pattern in DATA_GLOBS for p in (src / "qa").rglob(pattern)}
-    assert {"qa/answer/models/reader.json", "qa/answer/models/reader.onnx"} <= data <= shipped, sorted(data - shipped)
+    assert {"qa/answer/models/reader.json", "qa/answer/models/reader.onnx", "qa/serve/ui/conversation.js",
+            "qa/serve/ui/chat.css"} <= data
+    assert data <= shipped, sorted(data - shipped)
 
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", "--without-pip", venv], cwd=tmp_path, env=env)

@@ -53,9 +53,14 @@ def _mount_chat(app, corpora, max_file_size: int) -> None:
 
     index_dir = corpora.default.index_dir
     blocked = [str(p) for p in (corpora.root, index_dir) if p is not None]
-    gr.mount_gradio_app(app, build(corpora), path="/", theme=THEME, css=CSS, ssr_mode=False, show_error=False,
+    blocks = build(corpora)
+    gr.mount_gradio_app(app, blocks, path="/", theme=THEME, css=CSS, ssr_mode=False, show_error=False,
                         footer_links=[], run_history=False, mcp_server=False, pwa=False, enable_monitoring=False,
                         max_file_size=max_file_size, allowed_paths=[], blocked_paths=blocked)
+    # Gradio checks that a file a client's message names was uploaded through it only once an app has "launched",
+    # which a mounted one never does: say so, or a crafted message could name any file of the server (the chat's
+    # events check it again: qa.serve.ui.events.Events.add)
+    blocks.has_launched = True
 
 
 def listen(host: str, port: int) -> socket.socket:

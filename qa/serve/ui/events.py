@@ -117,10 +117,16 @@ class Events:
 
     def add(self, files: list[str], text: str, previous: dict | None, k):
         """Store the uploaded files as a new corpus, index it in the background and report its progress; then switch
-        the chat to it. Gradio's copies of the files are removed whatever happens, so its file route has none."""
+        the chat to it. Gradio's copies of the files are removed whatever happens, so its file route has none.
+
+        Only files in Gradio's upload folder are taken: a message is the client's to write, and Gradio refuses a path
+        it did not upload only in an app it launched itself, not in one mounted on FastAPI as this one is."""
         skip = (gr.skip(),) * 8
         name = free_name(Path(files[0]).stem, {c["name"] for c in self.corpora.list()})
         try:
+            foreign = [Path(f).name for f in files if not _uploaded(f)]
+            if foreign:
+                raise QAError(f"{foreign[0]}: not uploaded to this chat")
             for i, path in enumerate(files):
                 yield *skip[:4], status_html(0.5 * i / len(files), f"Uploading {Path(path).name}"), *skip[5:]
                 self.corpora.put(name, Path(path).name, Path(path).read_bytes())
@@ -168,12 +174,16 @@ def _parts(message: dict | None) -> tuple[str, list[str]]:
     return ((message or {}).get("text") or "").strip(), [str(f) for f in (message or {}).get("files") or []]
 
 
+def _uploaded(path: str) -> bool:
+    """Whether `path` is a file inside Gradio's upload folder (links resolved)."""
+    resolved = Path(path).resolve()
+    return Path(gr.utils.get_upload_folder()).resolve() in resolved.parents and resolved.is_file()
+
+
 def _remove(files: list[str]) -> None:
     """Remove Gradio's uploaded copies, and the folders it made for them, inside its upload folder only."""
     root = Path(gr.utils.get_upload_folder()).resolve()
-    for path in (Path(f).resolve() for f in files):
-        if root not in path.parents:
-            continue
+    for path in (Path(f).resolve() for f in files if _uploaded(f)):
         path.unlink(missing_ok=True)
         if path.parent != root and path.parent.is_dir() and not any(path.parent.iterdir()):
             path.parent.rmdir()
