@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from ..text.lexicon import LEXICON
+from .patterns import DATE_RE
 from .words import (AFTER_PRONOUN, AUX, DEMONSTRATIVES, ENTITY_PRONOUNS, NOT_FRAGMENT, PERSON_PRONOUNS, PREPOSITIONS,
                     REFERRING, STOP, WH)
 
@@ -59,11 +60,6 @@ _KINDS: dict[str, frozenset[str]] = {
 }
 _MULTIWORD: dict[str, str] = {}  # multi-word members of a kind ("first quarter"), none at present
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
-_MONTHS = "(?:" + "|".join(m[:3] + f"(?:{re.escape(m[3:])})?" for m in LEXICON["months"]) + r"|Sept)\.?"
-# a date or year that opens a short answer: such an answer is a when, not a what that a pronoun can stand for
-DATE_RE = re.compile(rf"(?:the\s+)?(?:end|beginning|start|middle|first half|second half) of\s+"
-                     rf"(?:{_MONTHS}\s+)?\d{{4}}|{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?\b|{_MONTHS}\s+\d{{4}}\b"
-                     rf"|\b\d{{1,2}}\s+{_MONTHS}|\b(?:19|20)\d{{2}}\b")
 _NUMBER = re.compile(r"^\d[\d,.]*%?$")
 
 

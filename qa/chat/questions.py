@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..answer.kinds import DATE_RE, NUMBER_RE
+from .patterns import DATE_RE, NUMBER_RE
 from ..text.lexicon import LEXICON
 from .words import ENTITY_PRONOUNS
 

@@ -1,4 +1,4 @@
-"""The general words of lexicon.toml: calendar names that the follow-up rewriter recognises (see its comment)."""
+"""The general words of lexicon.toml: units, scales, number words and calendar names (see its comment)."""
 from __future__ import annotations
 
 import tomllib
