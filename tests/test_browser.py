@@ -24,7 +24,7 @@ from serving import contacting_nothing, speech_server
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-COPPER = "Which copper mine in Tibet is mentioned?"
+COPPER = "When did the DRC announce the suspension of cobalt exports?"  # the first example question
 OFF_TOPIC = "Who won the 2022 FIFA World Cup final?"
 TIMEOUT_MS = 30_000
 

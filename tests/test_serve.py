@@ -24,7 +24,7 @@ def service(speech_assistant):
 def test_the_speech_is_called_a_speech_with_its_front_matter_title(service):
     assert service.noun == "speech"
     assert service.title.startswith("Shaping a New Development Pattern for the Non-Ferrous Mining Industry")
-    assert "Which copper mine in Tibet is mentioned?" in service.examples()
+    assert "When did the DRC announce the suspension of cobalt exports?" in service.examples()
 
 
 def test_a_follow_up_is_answered_from_the_conversation_and_says_what_it_answered(service):
