@@ -81,6 +81,8 @@ class Assistant:
                 if (hit.passage.doc, w) not in seen:
                     seen.add((hit.passage.doc, w))
                     read.append((hit, w))
+        if not read:  # passages without a sentence to read: nothing for the reader, so the nearest sentence
+            return self._nearest_sentence(question, scored.vector, pool[:self.read], signals, shown)
         readings = self.reader.read(question, [(self.index.documents[h.passage.doc].text, w) for h, w in read])
         # the span that leads its own window's no-answer score most: on a held-out training-side article (Warsaw,
         # 242 answerable questions, a mid-training reader) it quoted right 0.946 of the time, against 0.930 for the
