@@ -81,7 +81,7 @@ def best_span(start: np.ndarray, end: np.ndarray) -> tuple[int, int, float]:
     return flat // n, flat % n, float(scores.flat[flat])
 
 
-def _log_softmax_total(x: np.ndarray) -> float:
+def _logsumexp(x: np.ndarray) -> float:
     top = float(np.max(x))
     return top + float(np.log(np.exp(x - top).sum()))
 
@@ -162,8 +162,8 @@ class Reader:
             seg = slice(e.first, e.first + n)
             i, j, score = best_span(start[seg], end[seg])
             # the span's probability under the model's own two softmaxes (over the window's tokens and [CLS])
-            log_z = (_log_softmax_total(np.concatenate([start[:1], start[seg]]))
-                     + _log_softmax_total(np.concatenate([end[:1], end[seg]])))
+            log_z = (_logsumexp(np.concatenate([start[:1], start[seg]]))
+                     + _logsumexp(np.concatenate([end[:1], end[seg]])))
             readings.append(Reading(e.offsets[i][0], e.offsets[j][1], score, null, float(np.exp(score - log_z))))
         return readings
 

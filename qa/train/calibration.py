@@ -79,13 +79,14 @@ def fit_calibration(rows: list[dict], features: tuple[str, ...]) -> tuple[dict, 
     cut, f1, false = max(allowed, key=lambda a: (a[1], -a[0]))
     calibration = {"features": list(features), "weights": [round(float(w), 6) for w in weights],
                    "bias": round(bias, 6), "threshold": round(float(cut), 4)}
+    auc = _auc(p, y)
     shown = answerable & (p >= cut)
     f1s = [r["f1"] for r, s in zip(rows, shown) if s and r["f1"] is not None]
     figures = {"questions": len(rows), "answerable": int(answerable.sum()),
                "quote_hit_answerable": round(float(y[answerable].mean()), 4) if answerable.any() else None,
                "short_answer_f1_right_quotes": round(float(np.mean(f1s)), 4) if f1s else None,
                "abstention_f1": round(f1, 4), "false_abstain": round(false, 4),
-               "auc": _auc(p, y) and round(_auc(p, y), 4), "ece": round(_ece(p, y), 4)}
+               "auc": None if auc is None else round(auc, 4), "ece": round(_ece(p, y), 4)}
     return calibration, figures
 
 
