@@ -24,7 +24,7 @@ from qa.index.encoder import for_index  # noqa: E402
 from qa.evaluation.datasets import load_eval_set  # noqa: E402
 from qa.evaluation.metrics import quote_hit  # noqa: E402
 from qa.chat.followup import Turn, resolve, similarity  # noqa: E402
-from qa.chat.turn import answer_turn  # noqa: E402
+from qa.chat.turn import keep_better  # noqa: E402
 from qa.index.build import build_index  # noqa: E402
 from qa.retrieve.retriever import Retriever  # noqa: E402
 
@@ -55,10 +55,10 @@ def run(conversations: list[dict], reader: str | None) -> dict:
             previous = None
             for n, turn in enumerate(conv["turns"]):
                 resolved = resolve(turn["question"], previous, similar)
-                chosen, kept = answer_turn(assistant, resolved)  # as the chat answers it
+                rewritten = assistant.ask(resolved.question)
+                raw = assistant.ask(resolved.asked) if n else None
+                chosen, kept = keep_better(resolved, rewritten, raw if resolved.rewritten else None)  # as the chat
                 if n:
-                    raw = assistant.ask(turn["question"])
-                    rewritten = assistant.ask(resolved.question)
                     rows.append({"id": f"{conv['id']}.{n}", "corpus": name, "asked": turn["question"],
                                  "resolved": resolved.question, "rule": resolved.rule,
                                  "raw": bool(raw.answerable and quote_hit(raw.quote, turn["answers"])),

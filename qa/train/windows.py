@@ -17,6 +17,7 @@ from typing import Iterator
 
 from ..answer.windows import Window, pack
 from ..errors import QAError
+from ..index.build import BM25_SETTINGS
 from ..ingest.split import sentence_spans
 from ..text.lexical import terms
 
@@ -103,7 +104,7 @@ def article_samples(article: Article, tokenizer, budget: int, rng: random.Random
     pool = [(p.text, w) for p, windows in cut for w in windows]
     if not pool:
         return
-    bm25 = bm25s.BM25(method="lucene", k1=1.5, b=0.75)
+    bm25 = bm25s.BM25(**BM25_SETTINGS)  # as qa index scores passages
     bm25.index([terms(text[w.start:w.end]) or ["\x00"] for text, w in pool], show_progress=False)
     for paragraph, windows in cut:
         for q in paragraph.questions:
