@@ -80,14 +80,17 @@ def test_every_positive_window_holds_its_answer_and_no_negative_does(squad, toke
 
 
 def test_the_gold_tokens_cover_exactly_the_answer(squad, tokenizer):
-    from qa.train.finetune import tensors
+    from qa.train.batches import encode_samples, tensors
 
     samples = [s for s in training_samples(read_squad(squad)[:1], tokenizer, 100) if s.answer]
-    ids, mask, types, allowed, starts, ends = tensors(tokenizer, samples, 128, 24)
+    arrays = encode_samples(samples, tokenizer, 128, 24)
+    ids, mask, types, allowed, starts, ends = tensors(arrays, list(range(len(samples))))
     for row, s in enumerate(samples):
         piece = tokenizer.decode(ids[row, starts[row]:ends[row] + 1].tolist())
         assert piece == s.text[s.answer[0]:s.answer[1]].lower()
         assert allowed[row, 0] and allowed[row, starts[row]] and not allowed[row, 1]
+        n = int(mask[row].sum())
+        assert ids[row, n - 1] == tokenizer.token_to_id("[SEP]") and types[row, n - 1] == 1 and types[row, 1] == 0
 
 
 def test_the_schedule_is_fixed_covers_every_sample_once_an_epoch_and_pads_little():
@@ -135,16 +138,23 @@ def test_a_missing_training_file_is_one_clear_error(tmp_path, capsys):
     assert "cannot read SQuAD file" in capsys.readouterr().err
 
 
-def test_a_run_stopped_mid_way_resumes_from_its_checkpoint_to_the_same_weights(squad, tokenizer, tmp_path,
-                                                                                  monkeypatch):
+@pytest.fixture()
+def encoded(squad, tokenizer):
+    from qa.train.batches import encode_samples
+
+    samples = training_samples(read_squad(squad)[:1], tokenizer, 40)[:4]
+    return encode_samples(samples, tokenizer, 64, 24)
+
+
+def test_a_run_stopped_mid_way_resumes_from_its_checkpoint_to_the_same_weights(encoded, tmp_path, monkeypatch):
     """Two tiny batches of a one-layer reader: no real training happens here, only the checkpoint's round trip."""
     import torch
 
     from qa.train import finetune
 
-    samples = training_samples(read_squad(squad)[:1], tokenizer, 40)[:4]
+    plan = finetune.plan_of(encoded, 1, 2, 1e-4, 1)
     monkeypatch.setattr(finetune, "CHECKPOINT_SECONDS", 0)  # a checkpoint after every batch
-    whole = finetune.fine_tune(samples, tmp_path / "a", 1, 2, 1e-4, 64, 24, layers=1, threads=1)
+    whole = finetune.fine_tune(encoded, tmp_path / "a", plan, threads=1)
 
     real, calls = finetune.tensors, []
 
@@ -156,9 +166,41 @@ def test_a_run_stopped_mid_way_resumes_from_its_checkpoint_to_the_same_weights(s
 
     monkeypatch.setattr(finetune, "tensors", stop_in_the_second_batch)
     with pytest.raises(KeyboardInterrupt):
-        finetune.fine_tune(samples, tmp_path / "b", 1, 2, 1e-4, 64, 24, layers=1, threads=1)
+        finetune.fine_tune(encoded, tmp_path / "b", plan, threads=1)
     assert torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=False)["step"] == 1
     monkeypatch.setattr(finetune, "tensors", real)
-    resumed = finetune.fine_tune(samples, tmp_path / "b", 1, 2, 1e-4, 64, 24, layers=1, threads=1)
+    resumed = finetune.fine_tune(encoded, tmp_path / "b", plan, threads=1)
     for (name, a), (_, b) in zip(whole.state_dict().items(), resumed.state_dict().items()):
         assert torch.allclose(a, b, atol=1e-6), name
+
+
+def test_weights_trained_from_a_packed_folder_are_picked_up_only_by_their_own_plan(encoded, tmp_path):
+    """The GPU path on the CPU: pack, train with `python -m qa.train.finetune DIR`, hand weights.pt back."""
+    import shutil
+
+    import torch
+
+    from qa.train import finetune
+    from qa.train.gpu import pack
+
+    plan = finetune.plan_of(encoded, 1, 2, 1e-4, 1)
+    pack(tmp_path / "gpu", encoded, plan, finetune.base_model())
+    base = np.load(tmp_path / "gpu" / "base.npz")
+    assert base["embeddings.word_embeddings.weight"].dtype == np.float16
+    assert not base["embeddings.word_embeddings.weight"][30000].any()  # a row no window uses travels as zeros
+    assert finetune.main([str(tmp_path / "gpu"), "--device", "cpu", "--threads", "1",
+                          "--half-copy", str(tmp_path / "half.pt")]) == 0
+    trained = torch.load(tmp_path / "gpu" / "weights.pt", weights_only=False)
+    assert finetune.FROZEN not in trained["weights"] and trained["plan"] == plan
+    (tmp_path / "out").mkdir()
+    shutil.copyfile(tmp_path / "half.pt", tmp_path / "out" / "weights.pt")
+    model = finetune.fine_tune(encoded, tmp_path / "out", plan, threads=1)
+    assert not (tmp_path / "out" / "checkpoint.pt").exists()  # loaded, not trained again
+    state = model.state_dict()
+    for name, value in trained["weights"].items():
+        assert torch.allclose(state[name], value, atol=1e-2), name
+    bundled = finetune.reader_model(finetune.base_model(), 1).state_dict()[finetune.FROZEN]
+    assert torch.equal(state[finetune.FROZEN], bundled)  # the bundled float32 table, not the carried copy
+    other = dict(plan, lr=2e-4)
+    finetune.fine_tune(encoded, tmp_path / "out", other, threads=1)
+    assert (tmp_path / "out" / "checkpoint.pt").exists()  # another plan trains

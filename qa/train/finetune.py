@@ -1,6 +1,13 @@
-"""Stage 2 of `qa train`: fine-tuning the bundled MiniLM into the span reader, checkpointed every few minutes."""
+"""Stage 2 of `qa train`: fine-tuning the bundled MiniLM into the span reader, checkpointed every few minutes.
+
+It runs inside `qa train` on the CPU, or alone on a GPU machine that has only numpy, torch and transformers:
+`python -m qa.train.finetune DIR --device cuda` trains on the folder `qa train --for-gpu DIR` packed and leaves
+DIR/weights.pt, which `qa train` picks up when its plan matches (docs/training.md).
+"""
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import random
 import sys
@@ -9,38 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .windows import SEED, Sample
+from .batches import SEED, digest, load_arrays, tensors
 
 CHECKPOINT_SECONDS = 240  # a session can end mid-run: lose at most this much work
 HEAD_LR = 1e-3
 WARMUP_SHARE = 0.06
-
-
-def tensors(tokenizer, batch: list[Sample], max_tokens: int, max_question: int):
-    """Padded ids, mask, types, the positions a span may use (the window and [CLS]), and the gold start and end
-    token (0, the [CLS] position, for no answer; -100, ignored, when the answer fell past a cut)."""
-    import torch
-
-    from ..answer.reader import encode
-
-    encoded = [encode(tokenizer, s.question, s.text, s.window, max_tokens, max_question) for s in batch]
-    width = max(len(e.ids) for e in encoded)
-    ids = torch.zeros((len(batch), width), dtype=torch.long)
-    types, mask = torch.zeros_like(ids), torch.zeros_like(ids)
-    allowed = torch.zeros((len(batch), width), dtype=torch.bool)
-    starts, ends = torch.zeros(len(batch), dtype=torch.long), torch.zeros(len(batch), dtype=torch.long)
-    for row, (e, s) in enumerate(zip(encoded, batch)):
-        n = len(e.ids)
-        ids[row, :n], types[row, :n], mask[row, :n] = torch.tensor(e.ids), torch.tensor(e.types), 1
-        allowed[row, 0] = True
-        allowed[row, e.first:e.first + len(e.offsets)] = True
-        if s.answer is not None:
-            tok = [i for i, (a, b) in enumerate(e.offsets) if b > s.answer[0] and a < s.answer[1]]
-            if tok:
-                starts[row], ends[row] = e.first + tok[0], e.first + tok[-1]
-            else:
-                starts[row] = ends[row] = -100
-    return ids, mask, types, allowed, starts, ends
+BUCKET = 64  # batches whose samples are sorted by length together: less padding, still shuffled
+FROZEN = "bert.embeddings.word_embeddings.weight"  # 30k x 384, half the weights: kept as MiniLM has them
 
 
 def base_model():
@@ -50,16 +32,24 @@ def base_model():
     return resolve_model(None)[1]
 
 
-def reader_model(folder: Path, layers: int = 6):
+def reader_model(folder: Path, layers: int = 6, base: dict | None = None):
     """MiniLM (its first `layers` layers) with a start/end head on every token; [CLS]'s pair is the no-answer
-    score."""
+    score. The weights are the folder's, or `base` (name -> array) over the folder's config."""
     import torch
-    from transformers import AutoModel
+    from transformers import AutoConfig, AutoModel
 
     class SpanReader(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.bert = AutoModel.from_pretrained(str(folder))
+            if base is None:
+                self.bert = AutoModel.from_pretrained(str(folder))
+            else:
+                self.bert = AutoModel.from_config(AutoConfig.from_pretrained(str(folder)))
+                missing, unexpected = self.bert.load_state_dict(
+                    {k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in base.items()}, strict=False)
+                params = dict(self.bert.named_parameters())
+                if unexpected or any(k in params for k in missing):  # buffers (position ids) may differ by version
+                    raise ValueError(f"base weights do not fit the model: {missing or unexpected}")
             self.bert.encoder.layer = self.bert.encoder.layer[:layers]
             self.bert.config.num_hidden_layers = layers
             self.span = torch.nn.Linear(self.bert.config.hidden_size, 2)
@@ -73,10 +63,7 @@ def reader_model(folder: Path, layers: int = 6):
     return SpanReader()
 
 
-BUCKET = 64  # batches whose samples are sorted by length together: less padding, still shuffled
-
-
-def batch_order(lengths: list[int], epochs: int, batch_size: int, seed: int) -> list[list[int]]:
+def batch_order(lengths, epochs: int, batch_size: int, seed: int) -> list[list[int]]:
     """The whole schedule fixed up front, so a resumed run sees the same batches. Samples of similar length share
     a batch (within shuffled buckets of BUCKET batches), so a batch pads little: a quarter fewer tokens to run."""
     order = []
@@ -91,56 +78,65 @@ def batch_order(lengths: list[int], epochs: int, batch_size: int, seed: int) -> 
     return order
 
 
-def _save(checkpoint: Path, state: dict) -> None:
+def plan_of(arrays: dict, epochs: int, batch_size: int, lr: float, layers: int, seed: int = SEED) -> dict:
+    """Everything that decides the trained weights; a checkpoint or weights file is used only for its own plan."""
+    return {"data": digest(arrays), "samples": len(arrays["lengths"]), "epochs": epochs, "batch_size": batch_size,
+            "lr": lr, "layers": layers, "seed": seed}
+
+
+def _save(path: Path, state: dict) -> None:
     import torch
 
-    tmp = checkpoint.with_suffix(".tmp")
+    tmp = path.with_name(path.name + ".tmp")
     torch.save(state, tmp)
-    os.replace(tmp, checkpoint)
+    os.replace(tmp, path)
 
 
-def fine_tune(samples: list[Sample], out: Path, epochs: int, batch_size: int, lr: float, max_tokens: int,
-              max_question: int, layers: int = 6, seed: int = SEED, threads: int | None = None, resume: bool = True):
-    """Train the reader on `samples` in a fixed order, checkpointing to out/checkpoint.pt; returns the model.
+def fine_tune(arrays: dict, out: Path, plan: dict, folder: Path | None = None, base: dict | None = None,
+              threads: int | None = None, resume: bool = True, device: str = "cpu"):
+    """Train the reader on the encoded windows in the plan's fixed order, checkpointing to out/checkpoint.pt, and
+    write the trained weights to out/weights.pt; returns the model on the CPU. When out/weights.pt already holds
+    this plan's weights (a finished run, here or on a GPU), loads them instead.
 
     Long because resuming, the schedule and the checkpoint share the training state."""
     import torch
-    from tokenizers import Tokenizer
 
-    torch.manual_seed(seed)
-    random.seed(seed)
+    torch.manual_seed(plan["seed"])
+    random.seed(plan["seed"])
     if threads:
         torch.set_num_threads(threads)
-    folder = base_model()
-    model = reader_model(folder, layers)
-    # 30k x 384 word embeddings are most of the weights: frozen, AdamW's step is a third cheaper on a CPU
-    model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
-    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-    lengths = [len(e.ids) for e in tokenizer.encode_batch(
-        [s.text[s.window.start:s.window.end] for s in samples], add_special_tokens=False)]
-    order = batch_order(lengths, epochs, batch_size, seed)
+    folder = folder or base_model()
+    model = reader_model(folder, plan["layers"], base)  # built on the CPU: the head starts alike everywhere
+    model.get_parameter(FROZEN).requires_grad_(False)
+    out.mkdir(parents=True, exist_ok=True)
+    weights = out / "weights.pt"
+    if resume and weights.is_file():
+        done = torch.load(weights, weights_only=False)
+        if done.get("plan") == plan:
+            model.load_state_dict(done["weights"], strict=False)
+            print(f"qa train: using the trained weights in {weights} (trained on {done.get('device')})",
+                  file=sys.stderr, flush=True)
+            return model.eval()
+    model.to(device)
+    order = batch_order(arrays["lengths"].tolist(), plan["epochs"], plan["batch_size"], plan["seed"])
+    bounds = np.concatenate([[0], np.cumsum(arrays["lengths"], dtype=np.int64)])
     params = [p for p in model.parameters() if p.requires_grad]
     head = {id(p) for p in model.span.parameters()}
-    optimizer = torch.optim.AdamW([{"params": [p for p in params if id(p) not in head], "lr": lr},
+    optimizer = torch.optim.AdamW([{"params": [p for p in params if id(p) not in head], "lr": plan["lr"]},
                                    {"params": [p for p in params if id(p) in head], "lr": HEAD_LR}],
                                   weight_decay=0.01)
     warmup = max(1, int(len(order) * WARMUP_SHARE))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min((step + 1) / warmup, max(0.0, (len(order) - step) / (len(order) - warmup))))
-    out.mkdir(parents=True, exist_ok=True)
     checkpoint = out / "checkpoint.pt"
     step = 0
-    plan = {"steps": len(order), "samples": len(samples), "seed": seed, "lr": lr, "batch_size": batch_size,
-            "max_tokens": max_tokens, "layers": layers}
     if resume and checkpoint.is_file():
-        state = torch.load(checkpoint, weights_only=False)
+        state = torch.load(checkpoint, weights_only=False, map_location=device)
         if state.get("plan") == plan:
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
             schedule.load_state_dict(state["schedule"])
-            torch.set_rng_state(state["rng"])
+            torch.set_rng_state(state["rng"].cpu())
             step = state["step"]
             print(f"qa train: resuming at batch {step} of {len(order)}", file=sys.stderr, flush=True)
         else:
@@ -150,8 +146,7 @@ def fine_tune(samples: list[Sample], out: Path, epochs: int, batch_size: int, lr
     started, saved, first = time.perf_counter(), time.perf_counter(), step
     recent: list[float] = []
     while step < len(order):
-        batch = [samples[i] for i in order[step]]
-        ids, mask, types, allowed, starts, ends = tensors(tokenizer, batch, max_tokens, max_question)
+        ids, mask, types, allowed, starts, ends = (t.to(device) for t in tensors(arrays, order[step], bounds))
         start_logits, end_logits = model(ids, mask, types)
         start_logits = start_logits.masked_fill(~allowed, -1e4)
         end_logits = end_logits.masked_fill(~allowed, -1e4)
@@ -174,5 +169,39 @@ def fine_tune(samples: list[Sample], out: Path, epochs: int, batch_size: int, lr
                                "schedule": schedule.state_dict(), "step": step, "plan": plan,
                                "rng": torch.get_rng_state()})
             saved = now
-    model.eval()
+    model.cpu().eval()
+    trained = {k: v for k, v in model.state_dict().items() if k != FROZEN}  # the frozen table stays the base's
+    where = torch.cuda.get_device_name() if device.startswith("cuda") else "cpu"
+    _save(weights, {"plan": plan, "weights": trained, "device": where,
+                    "base": "float16 copy carried to the GPU" if base is not None else "float32 as bundled"})
     return model
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train on a folder that `qa train --for-gpu DIR` packed: DIR/{plan.json, windows.npz, base.npz, config.json}."""
+    ap = argparse.ArgumentParser(prog="python -m qa.train.finetune", description=main.__doc__)
+    ap.add_argument("folder", type=Path)
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--half-copy", type=Path, default=None,
+                    help="also write the trained weights as float16 here (a GPU lease may return only so many bytes)")
+    args = ap.parse_args(argv)
+    plan = json.loads((args.folder / "plan.json").read_text(encoding="utf-8"))
+    arrays = load_arrays(args.folder / "windows.npz")
+    if digest(arrays) != plan["data"]:
+        print("qa train: windows.npz is not the data plan.json names", file=sys.stderr)
+        return 2
+    base = load_arrays(args.folder / "base.npz")
+    fine_tune(arrays, args.folder, plan, folder=args.folder, base=base, threads=args.threads, device=args.device)
+    if args.half_copy:
+        import torch
+
+        done = torch.load(args.folder / "weights.pt", weights_only=False)
+        done["weights"] = {k: v.half() if v.is_floating_point() else v for k, v in done["weights"].items()}
+        done["base"] += "; weights returned as float16"
+        _save(args.half_copy, done)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
