@@ -2,13 +2,15 @@
 calibrated confidence on whole articles held out from training. With qa.index.embed and qa.index.export, the
 only code that imports torch (qa/train/finetune.py, export.py); `qa ask` never does.
 
-Stages, each resumable from the output folder: (1) training windows from SQuAD-format files (qa/train/windows.py);
-(2) fine-tuning, checkpointed every few minutes; (3) ONNX export and int8 quantisation; (4) the confidence and
-its threshold, fitted on the held-out articles only (qa/train/calibration.py).
+Stages, each resumable from the output folder: (1) training windows from SQuAD-format files (qa/train/windows.py),
+encoded once into OUT/windows.npz (batches.py); (2) fine-tuning, checkpointed every few minutes, into OUT/weights.pt,
+here or on a GPU machine (--for-gpu, gpu.py); (3) ONNX export and int8 quantisation; (4) the confidence and its
+threshold, fitted on the held-out articles only (qa/train/calibration.py).
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shutil
 import sys
@@ -64,8 +66,11 @@ def training_windows(args, training: list, folder: Path, out: Path) -> dict:
     from .batches import encode_samples, load_arrays, save_arrays
     from .windows import training_samples
 
-    inputs = {"questions": [Path(f).name for f in args.questions], "skip": [Path(f).name for f in args.skip_titles_of],
-              "calibrate_on": [Path(f).name for f in args.calibrate_on], "held_out": args.held_out,
+    def files(paths):  # by name and content: a changed file builds its windows again
+        return [(Path(f).name, hashlib.sha256(Path(f).read_bytes()).hexdigest()[:16]) for f in paths]
+
+    inputs = {"questions": files(args.questions), "skip": files(args.skip_titles_of),
+              "calibrate_on": files(args.calibrate_on), "held_out": args.held_out,
               "limit": args.limit, "max_tokens": MAX_TOKENS, "max_question_tokens": MAX_QUESTION_TOKENS}
     cached, key = out / "windows.npz", out / "windows.json"
     if cached.is_file() and key.is_file() and json.loads(key.read_text(encoding="utf-8")) == inputs:

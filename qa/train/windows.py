@@ -20,8 +20,8 @@ from ..errors import QAError
 from ..index.build import BM25_SETTINGS
 from ..ingest.split import sentence_spans
 from ..text.lexical import terms
+from .batches import SEED
 
-SEED = 20250601
 HARD_NEGATIVE_SHARE = 0.25  # of answerable questions, a BM25-ranked window of the article without the answer
 CUT_NEGATIVE_SHARE = 0.10  # of answerable questions, their own window with the answer's sentence cut out
 
