@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 from ..errors import QAError
-from .windows import held_out_titles
 
 DEFAULTS = {"epochs": 1, "batch_size": 32, "lr": 1.5e-4, "layers": 6, "held_out": 0.2, "limit": 0}
 
@@ -111,7 +110,7 @@ def train(args) -> int:
     from ..answer.reader import MAX_QUESTION_TOKENS, MAX_TOKENS, MODEL_DIR
     from .export import export, quantize, write_model_folder
     from .finetune import base_model, fine_tune, plan_of
-    from .windows import read_squad
+    from .windows import held_out_titles, read_squad
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
