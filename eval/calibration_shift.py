@@ -25,7 +25,8 @@ from selqa_to_squad import convert  # noqa: E402
 
 from qa.answer.decide import FEATURES, confidence  # noqa: E402
 from qa.answer.reader import MODEL_DIR, Reader  # noqa: E402
-from qa.train.calibration import _auc, _ece, fit_calibration, held_out_file, rows_for  # noqa: E402
+from qa.evaluation.confidence import confidence_auc, expected_calibration_error  # noqa: E402
+from qa.train.calibration import as_rows, fit_calibration, held_out_file, rows_for  # noqa: E402
 
 SIGNAL_SETS = {"all signals (shipped)": FEATURES,
                "reader's own": ("margin", "probability", "runner_up", "agreement")}
@@ -49,8 +50,9 @@ def source_rows(squad_file: Path, work: Path) -> list[dict]:
 def measured(calibration: dict, rows: list[dict]) -> dict:
     p = np.array([confidence(r["signals"], calibration) for r in rows])
     y = np.array([float(r["right"]) for r in rows])
+    scored = as_rows(p, y, np.array([r["answerable"] for r in rows]))
     return {"right": round(float(y.mean()), 3), "mean_confidence": round(float(p.mean()), 3),
-            "ece": round(_ece(p, y), 3), "auc": round(_auc(p, y) or 0.0, 3)}
+            "ece": round(expected_calibration_error(scored), 3), "auc": round(confidence_auc(scored) or 0.0, 3)}
 
 
 def main() -> int:

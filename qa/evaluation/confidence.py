@@ -44,7 +44,8 @@ def confidence_auc(rows: Sequence[Mapping]) -> float | None:
     return wins / (len(right) * len(other))
 
 
-def _f1_abstention(abstained, answerable) -> float | None:
+def abstention_f1(abstained, answerable) -> float | None:
+    """F1 of refusing the unanswerable questions (boolean arrays); None when every question is answerable."""
     import numpy as np
 
     right = (abstained & ~answerable).sum()
@@ -75,7 +76,7 @@ def bootstrap(rows: Sequence[Mapping], resamples: int = BOOTSTRAP_RESAMPLES, see
             v = v[~np.isnan(v)]
             if len(v):
                 draws[key].append(float(v.mean()))
-        f1 = _f1_abstention(abstained[pick], ans)
+        f1 = abstention_f1(abstained[pick], ans)
         if f1 is not None:
             draws["abstain_f1"].append(f1)
         if ans.any():

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..evaluation.confidence import abstention_f1, confidence_auc, expected_calibration_error
+
 MAX_FALSE_ABSTAIN = 0.05
 OFF_FEATURES = ("sentence_cosine", "passage_cosine", "passage_rank")
 
@@ -40,28 +42,16 @@ def rows_for(assistant, questions) -> list[dict]:
     return rows
 
 
-def _auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
-    pos, neg = scores[labels > 0], scores[labels == 0]
-    if not len(pos) or not len(neg):
-        return None
-    return float(((pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum())
-                 / (len(pos) * len(neg)))
-
-
-def _ece(p: np.ndarray, labels: np.ndarray, bins: int = 10) -> float:
-    which = np.minimum((p * bins).astype(int), bins - 1)
-    return float(sum(abs(p[which == b].mean() - labels[which == b].mean()) * (which == b).mean()
-                     for b in range(bins) if (which == b).any()))
+def as_rows(p: np.ndarray, right: np.ndarray, answerable: np.ndarray) -> list[dict]:
+    """Confidences and outcomes as qa eval's rows, so the held-out figures are computed as every set's are."""
+    return [{"confidence": float(c), "answerable": bool(a), "quote_hit": bool(r)}
+            for c, r, a in zip(p, right, answerable)]
 
 
 def _abstention(p: np.ndarray, cut: float, answerable: np.ndarray) -> tuple[float, float]:
     """(abstention F1, false-abstain rate) when refusing below `cut`."""
     refused = p < cut
-    right, wrong = (refused & ~answerable).sum(), (refused & answerable).sum()
-    precision = right / max(right + wrong, 1)
-    recall = right / max((~answerable).sum(), 1)
-    f1 = 2 * precision * recall / (precision + recall) if precision and recall else 0.0
-    return float(f1), float(wrong / max(answerable.sum(), 1))
+    return abstention_f1(refused, answerable) or 0.0, float((refused & answerable).sum() / max(answerable.sum(), 1))
 
 
 def fit_calibration(rows: list[dict], features: tuple[str, ...]) -> tuple[dict, dict]:
@@ -79,14 +69,15 @@ def fit_calibration(rows: list[dict], features: tuple[str, ...]) -> tuple[dict, 
     cut, f1, false = max(allowed, key=lambda a: (a[1], -a[0]))
     calibration = {"features": list(features), "weights": [round(float(w), 6) for w in weights],
                    "bias": round(bias, 6), "threshold": round(float(cut), 4)}
-    auc = _auc(p, y)
+    scored = as_rows(p, y, answerable)
+    auc = confidence_auc(scored)
     shown = answerable & (p >= cut)
     f1s = [r["f1"] for r, s in zip(rows, shown) if s and r["f1"] is not None]
     figures = {"questions": len(rows), "answerable": int(answerable.sum()),
                "quote_hit_answerable": round(float(y[answerable].mean()), 4) if answerable.any() else None,
                "short_answer_f1_right_quotes": round(float(np.mean(f1s)), 4) if f1s else None,
                "abstention_f1": round(f1, 4), "false_abstain": round(false, 4),
-               "auc": None if auc is None else round(auc, 4), "ece": round(_ece(p, y), 4)}
+               "auc": None if auc is None else round(auc, 4), "ece": round(expected_calibration_error(scored), 4)}
     return calibration, figures
 
 

@@ -10,7 +10,6 @@ threshold, fitted on the held-out articles only (qa/train/calibration.py).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 import sys
@@ -61,12 +60,12 @@ def training_windows(args, training: list, folder: Path, out: Path) -> dict:
     inputs (building them takes a minute; a resumed run or the run after a GPU's needs them unchanged)."""
     from tokenizers import Tokenizer
 
-    from ..answer.reader import MAX_QUESTION_TOKENS, MAX_TOKENS, window_budget
+    from ..answer.reader import MAX_QUESTION_TOKENS, MAX_TOKENS, sha256, window_budget
     from .batches import encode_samples, load_arrays, save_arrays
     from .windows import training_samples
 
     def files(paths):  # by name and content: a changed file builds its windows again
-        return [(Path(f).name, hashlib.sha256(Path(f).read_bytes()).hexdigest()[:16]) for f in paths]
+        return [(Path(f).name, sha256(Path(f))[:16]) for f in paths]
 
     inputs = {"questions": files(args.questions), "skip": files(args.skip_titles_of),
               "calibrate_on": files(args.calibrate_on), "held_out": args.held_out,
