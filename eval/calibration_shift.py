@@ -32,6 +32,23 @@ SIGNAL_SETS = {"all signals (shipped)": FEATURES,
                "reader's own": ("margin", "probability", "runner_up", "agreement")}
 
 
+def held_out_sources(data: Path, tmp: Path) -> dict[str, Path]:
+    """The two sources no reported figure uses, as SQuAD files in `tmp`: the shipped confidence's held-out
+    `squad2-dev-half` articles, and SelQA dev."""
+    titles = set(json.loads((MODEL_DIR / "reader.json").read_text())["trained"]["held_out_articles"])
+    squad = held_out_file([str(data / "squad2-dev-half" / "squad2-dev-half.json")], titles, tmp / "squad2.json")
+    selqa = tmp / "selqa.json"
+    selqa.write_text(json.dumps(convert(json.loads((data / "selqa" / "selqa-ass-dev.json").read_text()))))
+    return {"squad2 held-out articles": squad, "selqa dev": selqa}
+
+
+def each_held_out_source(datasets: str, ask) -> dict:
+    """`ask(squad_file, work_folder)` for each held-out source, by its name."""
+    with tempfile.TemporaryDirectory() as tmp:
+        files = held_out_sources(Path(datasets), Path(tmp))
+        return {name: ask(path, Path(tmp) / f"corpus-{i}") for i, (name, path) in enumerate(files.items())}
+
+
 def source_rows(squad_file: Path, work: Path) -> list[dict]:
     """Every question of a SQuAD file asked through the whole pipeline over its own corpus, never abstaining."""
     from qa.answer.assistant import Assistant
@@ -60,15 +77,7 @@ def main() -> int:
     ap.add_argument("--datasets", default=str(ROOT.parent / "shared" / "datasets"))
     ap.add_argument("--json", default=str(ROOT / "eval" / "results" / "calibration_shift.json"))
     args = ap.parse_args()
-    data = Path(args.datasets)
-    titles = set(json.loads((MODEL_DIR / "reader.json").read_text())["trained"]["held_out_articles"])
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        squad = held_out_file([str(data / "squad2-dev-half" / "squad2-dev-half.json")], titles, tmp / "squad2.json")
-        selqa = tmp / "selqa.json"
-        selqa.write_text(json.dumps(convert(json.loads((data / "selqa" / "selqa-ass-dev.json").read_text()))))
-        sources = {"squad2 held-out articles": source_rows(squad, tmp / "a"),
-                   "selqa dev": source_rows(selqa, tmp / "b")}
+    sources = each_held_out_source(args.datasets, source_rows)
     report = {}
     for name, signals in SIGNAL_SETS.items():
         for fitted_on in (*sources, "both"):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from qa.answer import assistant as assistant_module
 from qa.answer.assistant import Assistant
 from qa.answer.decide import FEATURES, answers, confidence
 from qa.retrieve.retriever import Retriever
@@ -49,18 +50,42 @@ def test_the_confidence_is_the_fitted_logistic_and_the_threshold_decides():
     assert answers(0.5, calibration) and not answers(0.49, calibration)
 
 
-def test_a_question_is_read_in_one_batch_of_windows_within_the_budget(assistant, monkeypatch):
-    seen = []
+def _spy_on_reader(assistant, monkeypatch) -> list[tuple[list, list]]:
+    """Every call of the reader, with what it said."""
+    calls = []
     real = assistant.reader.read
 
     def spy(question, windows):
-        seen.append(windows)
-        return real(question, windows)
+        found = real(question, windows)
+        calls.append((windows, found))
+        return found
 
     monkeypatch.setattr(assistant.reader, "read", spy)
+    return calls
+
+
+def test_passages_are_read_best_first_each_window_once_until_a_span_is_sure(assistant, monkeypatch):
+    calls = _spy_on_reader(assistant, monkeypatch)
     assistant.ask("How much did copper prices rise in May?")
-    (windows,) = seen
-    assert windows and len(set((text, w) for text, w in windows)) == len(windows)  # each window once
+    windows = [w for batch, _ in calls for w in batch]
+    assert windows and len(set(windows)) == len(windows) <= assistant_module.MAX_WINDOWS
+    assert len(calls) <= assistant.read
+    margins = [r.margin for _, found in calls for r in found]
+    read_before_last = sum(len(found) for _, found in calls[:-1])
+    assert all(m < assistant_module.SURE for m in margins[:read_before_last])  # no read after a sure span
     tokenizer = assistant.reader.tokenizer
     for text, w in windows:
         assert len(tokenizer.encode(text[w.start:w.end], add_special_tokens=False).ids) <= assistant.reader.budget
+
+
+def test_a_sure_span_ends_the_reading_and_the_window_budget_caps_it(assistant, monkeypatch):
+    question = "Who said the flood was the worst in ten years?"
+    monkeypatch.setattr(assistant_module, "SURE", float("-inf"))
+    calls = _spy_on_reader(assistant, monkeypatch)
+    assistant.ask(question)
+    assert len(calls) == 1  # the first passage only
+    monkeypatch.setattr(assistant_module, "SURE", float("inf"))
+    monkeypatch.setattr(assistant_module, "MAX_WINDOWS", 1)
+    calls.clear()
+    assistant.ask(question)
+    assert sum(len(batch) for batch, _ in calls) == 1
