@@ -46,12 +46,7 @@ def readings(squad_file: Path, work: Path) -> list[dict]:
     rows = []
     for q in evalset.questions:
         pool = assistant.retriever.rank(assistant.retriever.score(q.question, POOL), POOL, "hybrid")
-        read, seen = [], set()
-        for hit in pool[:PASSAGES]:
-            for w in assistant.windows(hit.passage):
-                if (hit.passage.doc, w) not in seen:
-                    seen.add((hit.passage.doc, w))
-                    read.append((hit, w))
+        read = [pair for batch in assistant.unread_windows(pool[:PASSAGES]) for pair in batch]
         found = assistant.reader.read(q.question, [(index.documents[h.passage.doc].text, w) for h, w in read])
         windows = []
         for (hit, _), r in zip(read, found):

@@ -1,8 +1,7 @@
 """Collect runs/<variant>-<set>.json into retired_rules.json and retired_rules.md (figures for the "hybrid" system)."""
 import json
-from pathlib import Path
-
 import sys
+from pathlib import Path
 
 ROOT = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(".")  # the folder holding runs/ (run.sh passes it)
 HERE = Path(__file__).resolve().parent

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
 
 import numpy as np
 
@@ -68,6 +68,14 @@ class Assistant:
             self._windows[row] = pack(self.reader.tokenizer, text, spans, self.reader.budget)
         return self._windows[row]
 
+    def unread_windows(self, hits: list[Hit]) -> Iterator[list[tuple[Hit, Window]]]:
+        """Each hit's windows, best hit first, without those an earlier hit already gave (passages may overlap)."""
+        seen = set()
+        for hit in hits:
+            batch = [(hit, w) for w in self.windows(hit.passage) if (hit.passage.doc, w) not in seen]
+            seen.update((hit.passage.doc, w) for _, w in batch)
+            yield batch
+
     def _decide(self, question: str, k: int, mode: str) -> Decision:
         """Pool, read, and the signals of the best span, before the abstention decision."""
         scored = self.retriever.score(question, max(k, POOL))
@@ -79,12 +87,9 @@ class Assistant:
         if self.reader is None:
             return self._nearest_sentence(question, scored.vector, pool[:self.read], signals, shown)
         read, readings = [], []  # (hit, window), each window once, and what the reader says of each
-        seen = set()
-        for hit in pool[:self.read]:
-            batch = [(hit, w) for w in self.windows(hit.passage) if (hit.passage.doc, w) not in seen]
+        for batch in self.unread_windows(pool[:self.read]):
             batch = batch[:MAX_WINDOWS - len(read)]
-            seen.update((hit.passage.doc, w) for _, w in batch)
-            readings += self.reader.read(question, [(self.index.documents[hit.passage.doc].text, w) for _, w in batch])
+            readings += self.reader.read(question, [(self.index.documents[h.passage.doc].text, w) for h, w in batch])
             read += batch
             if len(read) >= MAX_WINDOWS or max((r.margin for r in readings), default=float("-inf")) >= SURE:
                 break
