@@ -1,6 +1,7 @@
 """Answer a question from an index in one straight path: pool passages, read them, decide, cite (or abstain)."""
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Iterator, NamedTuple
 
@@ -12,6 +13,7 @@ from . import reader as reader_module
 from .cite import cite, quote_rows
 from .decide import answers, confidence
 from .reader import Reader, Reading
+from .respectively import figure_for
 from .windows import Window, pack
 
 READ = 3  # passages the reader reads at most, best first: the passage holding the answer is among the first 3 for
@@ -35,6 +37,8 @@ class Decision(NamedTuple):
 
 class Assistant:
     """Question answering over one index: `Assistant.load("index/").ask("...")` returns an `Answer`."""
+
+    pairing = "window"  # where a "..., respectively" figure may replace the reader's span: "span", "window", "off"
 
     def __init__(self, retriever: Retriever, reader: "Reader | str | None" = "shipped", read: int = READ):
         """`reader`: the span reader ("shipped": the one in the package; None: no reader, the quote is the
@@ -100,6 +104,7 @@ class Assistant:
         # highest raw span score and 0.818 for the highest probability
         best = max(range(len(readings)), key=lambda i: (readings[i].margin, -i))
         hit, reading = read[best][0], readings[best]
+        reading = self._paired_figure(question, hit, read[best][1], reading)
         others = [r.margin for i, r in enumerate(readings) if i != best]
         words = self._words(hit, reading)
         same = sum(self._words(h, r) == words for (h, _), r in zip(read, readings))
@@ -110,6 +115,25 @@ class Assistant:
                     "passage_rank": float(hit.rank),
                     "sentence_cosine": float((self.index.sentence_vectors[[rows[0]]] @ scored.vector)[0])}
         return Decision(signals, quote, (reading.start - quote.start, reading.end - quote.start), shown)
+
+    def _paired_figure(self, question: str, hit: Hit, window: Window, reading: Reading) -> Reading:
+        """The reading, its span moved to the figure a "..., respectively" sentence pairs with the item the question
+        names, when that sentence holds the span (pairing "span") or shares its window ("window")."""
+        if self.pairing == "off":
+            return reading
+        text = self.index.documents[hit.passage.doc].text
+        found = []
+        for s in self.index.sentences[hit.passage.first_sentence:hit.passage.last_sentence + 1]:
+            inside = s.start <= reading.start < s.end
+            if (inside or (self.pairing == "window" and s.start < window.end and s.end > window.start)) \
+                    and "respectively" in text[s.start:s.end].lower():
+                figure = figure_for(question, text, s.start, s.end)
+                if figure:
+                    found.append((not inside, figure))
+        if not found or (len(found) > 1 and found[0][0] == found[1][0]):
+            return reading
+        start, end = min(found)[1]
+        return dataclasses.replace(reading, start=start, end=end)
 
     def _words(self, hit: Hit, reading: Reading) -> str:
         return " ".join(self.index.documents[hit.passage.doc].text[reading.start:reading.end].lower().split())

@@ -1,0 +1,123 @@
+"""What pairing "..., respectively" figures is worth (qa/answer/respectively.py): every question asked with the
+pairing off, on the reader's span's sentence only ("span") and anywhere in the span's window ("window"), and the
+answers that change scored against gold. Writes eval/results/respectively.json (about 15 minutes).
+
+    python eval/respectively.py [--datasets ../shared/datasets]
+
+Sets: the SQuAD 1.1 training paragraphs that say "respectively" (the reader was trained on them, so it is already
+right more often there than anywhere: a hard test for a rule that overrides it), the 3 held-out SQuAD 2.0 articles
+and SelQA dev (data no reported figure uses), and COVID-QA, each paper its own corpus as `make eval` asks it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "eval"))
+sys.path.insert(0, str(ROOT))
+
+from calibration_shift import held_out_sources  # noqa: E402
+
+from qa.answer.assistant import Assistant  # noqa: E402
+from qa.evaluation.datasets import load_eval_set  # noqa: E402
+from qa.evaluation.metrics import contains_hit, exact_match, quote_hit, token_f1  # noqa: E402
+from qa.index.build import build_index  # noqa: E402
+from qa.index.embed import Embedder  # noqa: E402
+from qa.index.encoder import for_index  # noqa: E402
+from qa.retrieve.retriever import Retriever  # noqa: E402
+
+PAIRINGS = ("off", "span", "window")
+
+
+def respectively_paragraphs(squad: Path, out: Path) -> Path:
+    """The SQuAD file's paragraphs that say "respectively", with their questions, as a SQuAD file."""
+    data = json.loads(squad.read_text(encoding="utf-8"))
+    articles = [{"title": a["title"], "paragraphs": kept} for a in data["data"]
+                if (kept := [p for p in a["paragraphs"] if "respectively" in p["context"].lower()])]
+    out.write_text(json.dumps({"version": "1.1", "data": articles}), encoding="utf-8")
+    return out
+
+
+def score(answer, golds: tuple[str, ...]) -> dict:
+    said = answer.answerable and bool(answer.answer)
+    return {"answer": answer.answer, "quote": said and quote_hit(answer.quote, golds),
+            "em": exact_match(answer.answer, golds) if said else 0.0,
+            "f1": token_f1(answer.answer, golds) if said else 0.0,
+            "contains": said and contains_hit(answer.answer, golds)}
+
+
+def ask_set(squad_file: Path, work: Path, per_doc: bool, embedder: Embedder) -> list[dict]:
+    """Each answerable question asked with each pairing; rows of those whose answer changes with it."""
+    evalset = load_eval_set(squad_file, None, work)
+    groups = defaultdict(list)
+    for q in evalset.questions:
+        if q.answerable:
+            groups[q.doc if per_doc else None].append(q)
+    rows = []
+    for n, (doc, questions) in enumerate(sorted(groups.items(), key=lambda kv: kv[0] or "")):
+        corpus = evalset.corpus_dir
+        if doc is not None:
+            corpus = work / "per-doc" / f"{n:05d}" / doc
+            corpus.parent.mkdir(parents=True, exist_ok=True)
+            corpus.write_text(evalset.sources[doc], encoding="utf-8")
+            corpus = corpus.parent
+        index = build_index(corpus, embedder=embedder, progress=False)
+        assistant = Assistant(Retriever(index, embedder=for_index(index)))
+        for q in questions:
+            by = {}
+            for pairing in PAIRINGS:
+                assistant.pairing = pairing
+                by[pairing] = score(assistant.ask(q.question), q.answers)
+            if len({b["answer"] for b in by.values()}) > 1:
+                rows.append({"id": q.id, "question": q.question, "gold": list(q.answers[:3]), **by})
+        rows.append({"asked": len(questions)})
+    return rows
+
+
+def summary(rows: list[dict]) -> dict:
+    asked = sum(r["asked"] for r in rows if "asked" in r)
+    changed = [r for r in rows if "asked" not in r]
+    out = {"questions": asked}
+    for pairing in PAIRINGS[1:]:
+        moved = [r for r in changed if r[pairing]["answer"] != r["off"]["answer"]]
+        delta = Counter()
+        for r in moved:
+            for metric in ("quote", "em", "f1", "contains"):
+                delta[metric] += float(r[pairing][metric]) - float(r["off"][metric])
+        out[pairing] = {"answers_changed": len(moved),
+                        "wrong_to_right_em": sum(r[pairing]["em"] > r["off"]["em"] for r in moved),
+                        "right_to_wrong_em": sum(r[pairing]["em"] < r["off"]["em"] for r in moved),
+                        **{f"{m}_gain_per_question": round(delta[m] / asked, 4) for m in ("quote", "em", "f1",
+                                                                                          "contains")}}
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--datasets", default=str(ROOT.parent / "shared" / "datasets"))
+    ap.add_argument("--json", default=str(ROOT / "eval" / "results" / "respectively.json"))
+    args = ap.parse_args()
+    data = Path(args.datasets)
+    embedder = Embedder()
+    report = {}
+    with tempfile.TemporaryDirectory(prefix="qa-respectively-") as tmp:
+        tmp = Path(tmp)
+        sets = {"squad11-train, paragraphs saying respectively":
+                (respectively_paragraphs(data / "squad11-train" / "squad11-train.json", tmp / "squad11.json"), False),
+                **{name: (path, False) for name, path in held_out_sources(data, tmp).items()},
+                "covidqa, per paper": (data / "covidqa" / "covidqa-2020-04-23.json", True)}
+        for i, (name, (path, per_doc)) in enumerate(sets.items()):
+            rows = ask_set(path, tmp / f"set-{i}", per_doc, embedder)
+            report[name] = {"summary": summary(rows), "changed": [r for r in rows if "asked" not in r]}
+            print(name, json.dumps(report[name]["summary"]), flush=True)
+            Path(args.json).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
