@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer.respectively import figure_for, pairs
+from qa.answer.respectively import figure_for, holds_figure, pairs
 
 SPEECH = ("Among them, the external dependency ratios for strategic mineral resources such as copper, aluminum, "
           "nickel, cobalt, lithium, tantalum, niobium, and platinum group metals reach 80%, 67%, 86%, 98%, 70%, 90%, "
@@ -88,3 +88,20 @@ def test_with_pairing_off_no_sentence_is_paired(speech_assistant, monkeypatch):
     monkeypatch.setattr(speech_assistant, "pairing", "window")
     with pytest.raises(AssertionError, match="paired"):
         speech_assistant.ask("What is the external dependency ratio for aluminum?")
+
+
+@pytest.mark.parametrize("span, figure", [("80%", True), ("$100", True), ("1600 and 1602", True),
+                                          ("severe acute respiratory syndrome coronavirus", False), ("cobalt", False)])
+def test_only_a_span_stating_a_figure_is_moved(span, figure):
+    assert holds_figure(span) is figure
+
+
+def test_a_span_naming_no_figure_is_never_paired(speech_assistant, monkeypatch):
+    from qa.answer import assistant as assistant_module
+
+    def never(*args):
+        raise AssertionError("paired a span without a figure")
+
+    monkeypatch.setattr(assistant_module, "holds_figure", lambda span: False)
+    monkeypatch.setattr(assistant_module, "figure_for", never)
+    assert speech_assistant.ask("What is the external dependency ratio for aluminum?").answer != "67%"

@@ -95,6 +95,11 @@ def _item(text: str, a: int, b: int, first: bool, last: bool, head: bool) -> tup
     return a + words[0].start(), a + words[-1].end()
 
 
+def holds_figure(text: str) -> bool:
+    """Whether a span states a figure: only a figure is moved to its pair, an answer naming an item stays."""
+    return _FIGURE.search(text) is not None
+
+
 def figure_for(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
     """The offsets of the figure that sentence text[start:end] pairs with the item the question names, else None
     (no pairs, no item named, two named as much, or the question already holds the figure)."""
