@@ -1,8 +1,9 @@
 """Quality floors on the curated speech questions: CI fails when answers, abstention or citations regress.
 
-The floors sit a little below what the shipped reader measured on 2026-12-04 (`make eval` and check-answers: quote
-hit 86/99, short answer 60/99, abstained 19/31, false abstain 3/99, citations 100%). Nothing is fitted on these questions, so these
-are out-of-sample figures. Raise the floors when quality improves.
+The floors sit a little below what the shipped reader measured on 2026-12-05 (`make eval` and check-answers: quote
+hit 87/99, short answer 64/99, abstained 19/31, false abstain 5/99, citations 100%). Nothing is fitted on these
+questions, so these are out-of-sample figures (except that the "respectively" rule was written after seeing three of
+them fail). Raise the floors when quality improves.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def test_the_curated_speech_set_stays_above_its_floors(speech_assistant):
         else:
             abstains += not answer.answerable
     assert verbatim == citations > 0
-    assert quotes / len(answerable) >= 0.82, f"quote hit {quotes}/{len(answerable)}"
-    assert shorts / len(answerable) >= 0.56, f"short answer hit {shorts}/{len(answerable)}"
+    assert quotes / len(answerable) >= 0.84, f"quote hit {quotes}/{len(answerable)}"
+    assert shorts / len(answerable) >= 0.60, f"short answer hit {shorts}/{len(answerable)}"
     assert abstains / len(unanswerable) >= 0.55, f"abstained {abstains}/{len(unanswerable)}"
     assert false_abstains / len(answerable) <= 0.06, f"false abstains {false_abstains}/{len(answerable)}"
