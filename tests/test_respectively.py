@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer.respectively import figure_for, holds_figure, pairs
+from qa.answer.respectively import figure_for, holds_figure, nearest, pairs
 
 SPEECH = ("Among them, the external dependency ratios for strategic mineral resources such as copper, aluminum, "
           "nickel, cobalt, lithium, tantalum, niobium, and platinum group metals reach 80%, 67%, 86%, 98%, 70%, 90%, "
@@ -105,3 +105,14 @@ def test_a_span_naming_no_figure_is_never_paired(speech_assistant, monkeypatch):
     monkeypatch.setattr(assistant_module, "holds_figure", lambda span: False)
     monkeypatch.setattr(assistant_module, "figure_for", never)
     assert speech_assistant.ask("What is the external dependency ratio for aluminum?").answer != "67%"
+
+
+@pytest.mark.parametrize("candidates, figure", [
+    ([], None),
+    ([(True, (1, 2))], (1, 2)),
+    ([(True, (1, 2)), (True, (5, 6)), (False, (9, 10))], (9, 10)),  # the span's own sentence wins, wherever listed
+    ([(True, (1, 2)), (True, (5, 6))], None),  # two other sentences of the window: no telling which
+    ([(False, (1, 2)), (False, (5, 6))], None),
+])
+def test_the_pair_nearest_the_span_is_taken_only_when_it_is_the_only_one(candidates, figure):
+    assert nearest(candidates) == figure

@@ -13,7 +13,7 @@ from . import reader as reader_module
 from .cite import cite, quote_rows
 from .decide import answers, confidence
 from .reader import Reader, Reading
-from .respectively import figure_for, holds_figure
+from .respectively import figure_for, holds_figure, nearest
 from .windows import Window, pack
 
 READ = 3  # passages the reader reads at most, best first: the passage holding the answer is among the first 3 for
@@ -138,10 +138,8 @@ class Assistant:
                 figure = figure_for(question, text, s.start, s.end)
                 if figure:
                     found.append((not inside, figure))
-        if not found or (len(found) > 1 and found[0][0] == found[1][0]):
-            return reading
-        start, end = min(found)[1]
-        return dataclasses.replace(reading, start=start, end=end)
+        figure = nearest(found)
+        return reading if figure is None else dataclasses.replace(reading, start=figure[0], end=figure[1])
 
     def _words(self, hit: Hit, reading: Reading) -> str:
         return " ".join(self.index.documents[hit.passage.doc].text[reading.start:reading.end].lower().split())

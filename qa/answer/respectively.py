@@ -111,3 +111,12 @@ def figure_for(question: str, text: str, start: int, end: int) -> tuple[int, int
         return None
     value = found[named[0][1]].value
     return None if asked.intersection(terms(text[value[0]:value[1]])) else value
+
+
+def nearest(candidates: list[tuple[bool, tuple[int, int]]]) -> tuple[int, int] | None:
+    """Of (farther, figure) candidates, the figure of the only one nearest the span (in its sentence before the rest
+    of its window), or None when two are as near as each other."""
+    ranked = sorted(candidates)
+    if not ranked or (len(ranked) > 1 and ranked[0][0] == ranked[1][0]):
+        return None
+    return ranked[0][1]
