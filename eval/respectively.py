@@ -14,7 +14,7 @@ import argparse
 import json
 import sys
 import tempfile
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +26,7 @@ from calibration_shift import held_out_sources  # noqa: E402
 from qa.answer.assistant import Assistant  # noqa: E402
 from qa.evaluation.datasets import load_eval_set  # noqa: E402
 from qa.evaluation.metrics import contains_hit, exact_match, quote_hit, token_f1  # noqa: E402
+from qa.evaluation.run import _doc_corpus, _groups  # noqa: E402
 from qa.index.build import build_index  # noqa: E402
 from qa.index.embed import Embedder  # noqa: E402
 from qa.index.encoder import for_index  # noqa: E402
@@ -54,18 +55,12 @@ def score(answer, golds: tuple[str, ...]) -> dict:
 def ask_set(squad_file: Path, work: Path, per_doc: bool, embedder: Embedder) -> list[dict]:
     """Each answerable question asked with each pairing; rows of those whose answer changes with it."""
     evalset = load_eval_set(squad_file, None, work)
-    groups = defaultdict(list)
-    for q in evalset.questions:
-        if q.answerable:
-            groups[q.doc if per_doc else None].append(q)
     rows = []
-    for n, (doc, questions) in enumerate(sorted(groups.items(), key=lambda kv: kv[0] or "")):
-        corpus = evalset.corpus_dir
-        if doc is not None:
-            corpus = work / "per-doc" / f"{n:05d}" / doc
-            corpus.parent.mkdir(parents=True, exist_ok=True)
-            corpus.write_text(evalset.sources[doc], encoding="utf-8")
-            corpus = corpus.parent
+    for n, (doc, questions) in enumerate(_groups(evalset, per_doc)):  # as `qa eval --per-doc` asks them
+        questions = [q for q in questions if q.answerable]
+        if not questions:
+            continue
+        corpus = evalset.corpus_dir if doc is None else _doc_corpus(evalset, doc, work / "per-doc" / f"{n:05d}")
         index = build_index(corpus, embedder=embedder, progress=False)
         assistant = Assistant(Retriever(index, embedder=for_index(index)))
         for q in questions:

@@ -125,16 +125,17 @@ class Assistant:
     def _paired_figure(self, question: str, hit: Hit, window: Window, reading: Reading) -> Reading:
         """The reading, its span moved to the figure a "..., respectively" sentence pairs with the item the question
         names, when that sentence holds the span (pairing "span") or shares its window ("window")."""
+        if self.pairing == "off":
+            return reading
         text = self.index.documents[hit.passage.doc].text
         # a span without a figure answers with something else (COVID-QA's "What other betacoronaviruses...?" is
         # answered by the list's items, not by the years paired with them)
-        if self.pairing == "off" or not holds_figure(text[reading.start:reading.end]):
+        if not holds_figure(text[reading.start:reading.end]):
             return reading
         found = []
         for s in self.index.sentences[hit.passage.first_sentence:hit.passage.last_sentence + 1]:
             inside = s.start <= reading.start < s.end
-            if (inside or (self.pairing == "window" and s.start < window.end and s.end > window.start)) \
-                    and "respectively" in text[s.start:s.end].lower():
+            if inside or (self.pairing == "window" and s.start < window.end and s.end > window.start):
                 figure = figure_for(question, text, s.start, s.end)
                 if figure:
                     found.append((not inside, figure))

@@ -104,19 +104,23 @@ def figure_for(question: str, text: str, start: int, end: int) -> tuple[int, int
     """The offsets of the figure that sentence text[start:end] pairs with the item the question names, else None
     (no pairs, no item named, two named as much, or the question already holds the figure)."""
     found = pairs(text, start, end)
-    asked = set(terms(question))
-    named = sorted(((len(asked.intersection(terms(text[p.key[0]:p.key[1]]))), i) for i, p in enumerate(found)),
-                   reverse=True)
-    if not named or named[0][0] == 0 or (len(named) > 1 and named[1][0] == named[0][0]):
+    if not found:
         return None
-    value = found[named[0][1]].value
-    return None if asked.intersection(terms(text[value[0]:value[1]])) else value
+    asked = set(terms(question))
+    named = [(len(asked.intersection(terms(text[p.key[0]:p.key[1]]))), p.value) for p in found]
+    value = _sole_best([(-n, v) for n, v in named if n])
+    return None if value is None or asked.intersection(terms(text[value[0]:value[1]])) else value
 
 
 def nearest(candidates: list[tuple[bool, tuple[int, int]]]) -> tuple[int, int] | None:
     """Of (farther, figure) candidates, the figure of the only one nearest the span (in its sentence before the rest
     of its window), or None when two are as near as each other."""
-    ranked = sorted(candidates)
+    return _sole_best(candidates)
+
+
+def _sole_best(ranked: list[tuple]) -> tuple[int, int] | None:
+    """The value of the (rank, value) pair ranked lowest, or None when none is or two share that rank."""
+    ranked = sorted(ranked)
     if not ranked or (len(ranked) > 1 and ranked[0][0] == ranked[1][0]):
         return None
     return ranked[0][1]
