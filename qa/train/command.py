@@ -115,15 +115,10 @@ def argv_of(args) -> list[str]:
     return words + ["--out", args.out]
 
 
-def train(args) -> int:
-    """Run the stages into args.out, resuming where a stage's output is already there; returns the status."""
-    from ..answer.reader import MAX_QUESTION_TOKENS, MAX_TOKENS, MODEL_DIR
-    from .export import export, quantize, write_model_folder
-    from .finetune import base_model, fine_tune, plan_of
+def split_articles(args) -> tuple[list, list]:
+    """The training articles and those held out for calibration (whole articles of the --calibrate-on files)."""
     from .windows import held_out_titles, read_squad
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     skip = {a.title for f in args.skip_titles_of for a in read_squad(f)}
     training, held = [], []
     calibrate_on = {str(Path(f).resolve()) for f in args.calibrate_on}
@@ -132,20 +127,36 @@ def train(args) -> int:
         kept = held_out_titles(articles, args.held_out) if str(Path(path).resolve()) in calibrate_on else set()
         training += [a for a in articles if a.title not in kept]
         held += [a for a in articles if a.title in kept]
+    return training, held
+
+
+def starting_weights(args):
+    """The weights --start-from names (None: the bundled MiniLM); a GPU folder always starts from MiniLM."""
+    if not args.start_from:
+        return None
+    if args.for_gpu:
+        raise QAError("--start-from runs here only: a GPU folder carries the bundled MiniLM as its start")
+    from .start import start_weights
+
+    return start_weights(args.start_from)
+
+
+def train(args) -> int:
+    """Run the stages into args.out, resuming where a stage's output is already there; returns the status."""
+    from ..answer.reader import MAX_QUESTION_TOKENS, MAX_TOKENS, MODEL_DIR, sha256
+    from .export import export, quantize, write_model_folder
+    from .finetune import base_model, fine_tune, plan_of
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    training, held = split_articles(args)
     folder = base_model()
     arrays = training_windows(args, training, folder, out)
     negatives = int((arrays["starts"] == 0).sum())
     print(f"qa train: {len(arrays['lengths'])} windows ({len(arrays['lengths']) - negatives} with the answer, "
           f"{negatives} without) from {len(training)} articles; {len(held)} held out: "
           f"{', '.join(sorted(a.title for a in held))}", file=sys.stderr, flush=True)
-    if args.start_from and args.for_gpu:
-        raise QAError("--start-from runs here only: a GPU folder carries the bundled MiniLM as its start")
-    start = None
-    if args.start_from:
-        from ..answer.reader import sha256
-        from .start import start_weights
-
-        start = start_weights(args.start_from)
+    start = starting_weights(args)
     plan = plan_of(arrays, args.epochs, args.batch_size, args.lr, args.layers,
                    start=sha256(Path(args.start_from))[:16] if start is not None else None)
     if args.for_gpu:

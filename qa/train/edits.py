@@ -20,7 +20,7 @@ FIGURE = re.compile(r"\b\d[\d,.]*\b")
 # a question's first word and its like are capitalised without naming anything
 NOT_NAMES = {"what", "who", "whom", "whose", "when", "where", "which", "why", "how", "in", "on", "at", "the", "a",
              "an", "did", "does", "do", "is", "was", "are", "were", "according", "during", "after", "before", "by",
-             "for", "from", "to", "of", "as", "if", "besides", "other", "than", "along", "i", "along", "can"}
+             "for", "from", "to", "of", "as", "if", "besides", "other", "than", "along", "i", "can"}
 OPPOSITES = {"first": "last", "largest": "smallest", "most": "least", "highest": "lowest", "before": "after",
              "earliest": "latest", "increase": "decrease", "increased": "decreased", "north": "south",
              "east": "west", "maximum": "minimum", "more": "less", "older": "younger", "oldest": "youngest",
