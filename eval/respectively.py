@@ -52,8 +52,10 @@ def score(answer, golds: tuple[str, ...]) -> dict:
             "contains": said and contains_hit(answer.answer, golds)}
 
 
-def ask_set(squad_file: Path, work: Path, per_doc: bool, embedder: Embedder) -> list[dict]:
-    """Each answerable question asked with each pairing; rows of those whose answer changes with it."""
+def ask_set(squad_file: Path, work: Path, per_doc: bool, embedder: Embedder, switch: str = "pairing",
+            settings: tuple = PAIRINGS) -> list[dict]:
+    """Each answerable question asked with each setting of the assistant's `switch`; rows of those whose answer
+    changes with it."""
     evalset = load_eval_set(squad_file, None, work)
     rows = []
     for n, (doc, questions) in enumerate(_groups(evalset, per_doc)):  # as `qa eval --per-doc` asks them
@@ -65,31 +67,47 @@ def ask_set(squad_file: Path, work: Path, per_doc: bool, embedder: Embedder) -> 
         assistant = Assistant(Retriever(index, embedder=for_index(index)))
         for q in questions:
             by = {}
-            for pairing in PAIRINGS:
-                assistant.pairing = pairing
-                by[pairing] = score(assistant.ask(q.question), q.answers)
+            for setting in settings:
+                setattr(assistant, switch, setting)
+                by[str(setting)] = score(assistant.ask(q.question), q.answers)
             if len({b["answer"] for b in by.values()}) > 1:
                 rows.append({"id": q.id, "question": q.question, "gold": list(q.answers[:3]), **by})
         rows.append({"asked": len(questions)})
     return rows
 
 
-def summary(rows: list[dict]) -> dict:
+def summary(rows: list[dict], settings: tuple = PAIRINGS) -> dict:
+    """Per setting but the first (the rule off): answers changed, EM wrong -> right and back, gains a question."""
     asked = sum(r["asked"] for r in rows if "asked" in r)
     changed = [r for r in rows if "asked" not in r]
     out = {"questions": asked}
-    for pairing in PAIRINGS[1:]:
-        moved = [r for r in changed if r[pairing]["answer"] != r["off"]["answer"]]
+    off = str(settings[0])
+    for pairing in map(str, settings[1:]):
+        moved = [r for r in changed if r[pairing]["answer"] != r[off]["answer"]]
         delta = Counter()
         for r in moved:
             for metric in ("quote", "em", "f1", "contains"):
-                delta[metric] += float(r[pairing][metric]) - float(r["off"][metric])
+                delta[metric] += float(r[pairing][metric]) - float(r[off][metric])
         out[pairing] = {"answers_changed": len(moved),
-                        "wrong_to_right_em": sum(r[pairing]["em"] > r["off"]["em"] for r in moved),
-                        "right_to_wrong_em": sum(r[pairing]["em"] < r["off"]["em"] for r in moved),
+                        "wrong_to_right_em": sum(r[pairing]["em"] > r[off]["em"] for r in moved),
+                        "right_to_wrong_em": sum(r[pairing]["em"] < r[off]["em"] for r in moved),
+                        "contains_gained": sum(r[pairing]["contains"] > r[off]["contains"] for r in moved),
+                        "contains_lost": sum(r[pairing]["contains"] < r[off]["contains"] for r in moved),
                         **{f"{m}_gain_per_question": round(delta[m] / asked, 4) for m in ("quote", "em", "f1",
                                                                                           "contains")}}
     return out
+
+
+def measure(sets: dict, out: Path, embedder: Embedder, work: Path, switch: str = "pairing",
+            settings: tuple = PAIRINGS) -> dict:
+    """Each named (squad file, per_doc) set asked with each setting; the report, rewritten to `out` after each set."""
+    report = {}
+    for i, (name, (path, per_doc)) in enumerate(sets.items()):
+        rows = ask_set(path, work / f"set-{i}", per_doc, embedder, switch, settings)
+        report[name] = {"summary": summary(rows, settings), "changed": [r for r in rows if "asked" not in r]}
+        print(name, json.dumps(report[name]["summary"]), flush=True)
+        out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    return report
 
 
 def main() -> int:
@@ -99,18 +117,13 @@ def main() -> int:
     args = ap.parse_args()
     data = Path(args.datasets)
     embedder = Embedder()
-    report = {}
     with tempfile.TemporaryDirectory(prefix="qa-respectively-") as tmp:
         tmp = Path(tmp)
         sets = {"squad11-train, paragraphs saying respectively":
                 (respectively_paragraphs(data / "squad11-train" / "squad11-train.json", tmp / "squad11.json"), False),
                 **{name: (path, False) for name, path in held_out_sources(data, tmp).items()},
                 "covidqa, per paper": (data / "covidqa" / "covidqa-2020-04-23.json", True)}
-        for i, (name, (path, per_doc)) in enumerate(sets.items()):
-            rows = ask_set(path, tmp / f"set-{i}", per_doc, embedder)
-            report[name] = {"summary": summary(rows), "changed": [r for r in rows if "asked" not in r]}
-            print(name, json.dumps(report[name]["summary"]), flush=True)
-            Path(args.json).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+        measure(sets, Path(args.json), embedder, tmp)
     return 0
 
 

@@ -12,6 +12,7 @@ from ..retrieve.retriever import Retriever, check_query
 from . import reader as reader_module
 from .cite import cite, quote_rows
 from .decide import answers, confidence
+from .qualifiers import with_qualifier
 from .reader import Reader, Reading
 from .respectively import figure_for, holds_figure, nearest
 from .windows import Window, pack
@@ -45,6 +46,9 @@ class Assistant:
     # "window" also fixes the copper and nickel ratios, which "span" misses (the reader's span sits in another
     # sentence of the window). The rule was written after seeing those speech failures.
     pairing = "window"
+    # whether a figure's span takes in the qualifier right before it ("over 4,000", "end of 2028"): see qualifiers.py;
+    # measured by eval/qualifiers.py (eval/results/qualifiers.json)
+    qualifiers = True
 
     def __init__(self, retriever: Retriever, reader: "Reader | str | None" = "shipped", read: int = READ):
         """`reader`: the span reader ("shipped": the one in the package; None: no reader, the quote is the
@@ -114,6 +118,9 @@ class Assistant:
         others = [r.margin for i, r in enumerate(readings) if i != best]
         words = self._words(hit, reading)
         same = sum(self._words(h, r) == words for (h, _), r in zip(read, readings))
+        if self.qualifiers:  # after the signals: a qualifier changes what is shown, not how sure it is
+            text = self.index.documents[hit.passage.doc].text
+            reading = dataclasses.replace(reading, start=with_qualifier(text, reading.start, reading.end))
         rows = quote_rows(self.index, hit.passage, reading.start, reading.end)
         quote = cite(self.index, hit.passage, rows)
         signals |= {"margin": reading.margin, "probability": reading.probability,
