@@ -6,14 +6,14 @@ eval/results/qualifiers.json (about 15 minutes).
 
 Sets: SQuAD 1.1 training paragraphs where a qualifier comes right before a figure (the first 600 by file order; the
 reader was trained on them and learnt their annotators' habit, which keeps the qualifier in about a third of such
-answers: counted over all of squad11-train and written too), and the two sources no reported figure uses: the 3 held-out SQuAD 2.0 articles and SelQA dev.
+answers: counted over all of squad11-train and written too), and the two sources no reported figure uses: the 3
+held-out SQuAD 2.0 articles and SelQA dev.
 Scored as `make eval` scores: EM and token F1 against the best gold, and check-answers' `contains` rule.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -26,18 +26,17 @@ from calibration_shift import held_out_sources  # noqa: E402
 from respectively import measure  # noqa: E402
 
 from qa.answer.qualifiers import with_qualifier  # noqa: E402
+from qa.answer.respectively import FIGURE  # noqa: E402
 from qa.index.embed import Embedder  # noqa: E402
 
 SETTINGS = (False, True)
-FIGURE = re.compile(r"[$€£¥]?\d")
 
 
-def qualified_paragraphs(squad: Path, out: Path, limit: int) -> Path:
-    """The first `limit` paragraphs of the SQuAD file where a qualifier comes right before a figure."""
+def qualified_paragraphs(data: dict, out: Path, limit: int) -> Path:
+    """The first `limit` paragraphs of `data` where a qualifier comes right before a figure, written to `out`."""
     def qualified(text: str) -> bool:
         return any(with_qualifier(text, m.start(), len(text)) < m.start() for m in FIGURE.finditer(text))
 
-    data = json.loads(squad.read_text(encoding="utf-8"))
     articles, left = [], limit
     for a in data["data"]:
         kept = [p for p in a["paragraphs"] if qualified(p["context"])][:left]
@@ -50,10 +49,10 @@ def qualified_paragraphs(squad: Path, out: Path, limit: int) -> Path:
     return out
 
 
-def annotator_habit(squad: Path) -> dict:
+def annotator_habit(data: dict) -> dict:
     """Of the SQuAD answers at a figure with a qualifier right before it, how many the annotator kept it in."""
     kept = dropped = 0
-    for a in json.loads(squad.read_text(encoding="utf-8"))["data"]:
+    for a in data["data"]:
         for p in a["paragraphs"]:
             text = p["context"]
             for q in p["qas"]:
@@ -74,15 +73,15 @@ def main() -> int:
     ap.add_argument("--json", default=str(ROOT / "eval" / "results" / "qualifiers.json"))
     args = ap.parse_args()
     data = Path(args.datasets)
+    squad11 = json.loads((data / "squad11-train" / "squad11-train.json").read_text(encoding="utf-8"))
     embedder = Embedder()
     with tempfile.TemporaryDirectory(prefix="qa-qualifiers-") as tmp:
         tmp = Path(tmp)
-        squad11 = qualified_paragraphs(data / "squad11-train" / "squad11-train.json", tmp / "squad11.json",
-                                       args.paragraphs)
-        sets = {f"squad11-train, {args.paragraphs} paragraphs with a qualified figure": (squad11, False),
+        sets = {f"squad11-train, {args.paragraphs} paragraphs with a qualified figure":
+                (qualified_paragraphs(squad11, tmp / "squad11.json", args.paragraphs), False),
                 **{name: (path, False) for name, path in held_out_sources(data, tmp).items()}}
         report = measure(sets, Path(args.json), embedder, tmp, "qualifiers", SETTINGS)
-    report["squad11-train answers, annotators' habit"] = annotator_habit(data / "squad11-train" / "squad11-train.json")
+    report["squad11-train answers, annotators' habit"] = annotator_habit(squad11)
     Path(args.json).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     return 0
 

@@ -3,7 +3,8 @@
 The floors sit a little below what the shipped reader measured on 2026-12-07 (`make eval` and check-answers: quote
 hit 87/99, short answer 69/99, abstained 19/31, false abstain 5/99, citations 100%). Nothing is fitted on these
 questions, so these are out-of-sample figures (except that the "respectively" rule was written after seeing three of
-them fail, and the qualifier rule after seeing "4,000" answer how many green mines the speech says are "over 4,000"). Raise the floors when quality improves.
+them fail, and the qualifier rule after seeing "4,000" answer how many green mines the speech says are "over 4,000").
+Raise the floors when quality improves.
 """
 from __future__ import annotations
 

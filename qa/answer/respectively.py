@@ -11,9 +11,10 @@ _RESPECTIVELY = re.compile(r"\s*,?\s*\brespectively\b", re.I)
 # list separators, longest first: ", and " / " and " / "," / ";"
 _SEPARATOR = re.compile(r"\s*,\s*(?:and|or)\s+|\s+(?:and|or)\s+|\s*(?:,(?!\d)|;)\s*", re.I)  # not 4,000's comma
 _JOINS = re.compile(r"\b(?:and|or)\b", re.I)
-_FIGURE = re.compile(r"(?:[$€£¥]\s?)?\d[\d,.]*(?:\s*(?:%|percent\b|per cent\b))?"
-                     r"(?:\s+(?:thousand|million|billion|trillion|mt|tonnes|tons|km|kg|years?|months?|days?|hours?)\b)?",
-                     re.I)
+# a figure with its unit: also how qualifiers.py and eval/qualifiers.py know a span opens with one
+FIGURE = re.compile(r"(?:[$€£¥]\s?)?\d[\d,.]*(?:\s*(?:%|percent\b|per cent\b))?"
+                    r"(?:\s+(?:thousand|million|billion|trillion|mt|tonnes|tons|km|kg|years?|months?|days?|hours?)\b)?",
+                    re.I)
 MAX_KEY_WORDS = 4  # an item between the first and the last is a name, not a clause
 
 
@@ -39,7 +40,7 @@ def _segments(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
 def _trailing_figure(text: str, start: int, end: int) -> tuple[int, int] | None:
     """The figure a piece of text ends with ("reach 80%" -> "80%")."""
     last = None
-    for m in _FIGURE.finditer(text, start, end):
+    for m in FIGURE.finditer(text, start, end):
         last = m
     return (last.start(), last.end()) if last and last.end() == end else None
 
@@ -86,7 +87,7 @@ def _item(text: str, a: int, b: int, first: bool, last: bool, head: bool) -> tup
     figure that hold a figure themselves ("19 percent to energy and 22 percent to power in 2012 and 2013") are a
     second list of figures, not items."""
     words = [w for w in re.finditer(r"\S+", text[a:b]) if terms(w.group())]
-    if not words or (head and _FIGURE.search(text, a, b)) or (not first and not head and len(words) > MAX_KEY_WORDS):
+    if not words or (head and FIGURE.search(text, a, b)) or (not first and not head and len(words) > MAX_KEY_WORDS):
         return None
     if first:
         words = words[-1:]
@@ -97,7 +98,7 @@ def _item(text: str, a: int, b: int, first: bool, last: bool, head: bool) -> tup
 
 def holds_figure(text: str) -> bool:
     """Whether a span states a figure: only a figure is moved to its pair, an answer naming an item stays."""
-    return _FIGURE.search(text) is not None
+    return FIGURE.search(text) is not None
 
 
 def figure_for(question: str, text: str, start: int, end: int) -> tuple[int, int] | None:
