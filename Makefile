@@ -102,3 +102,4 @@ eval: install
 	$(EVAL) $(DATASETS)/covidqa/covidqa-2020-04-23.json --per-doc --json eval/results/covid-perdoc.json \
 	    --report eval/results/covid-perdoc.md
 	$(PY) eval/followups.py --json eval/results/followups.json
+	$(PY) eval/followups.py --conversations eval/followups-dev.jsonl --json eval/results/followups-dev.json

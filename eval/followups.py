@@ -57,7 +57,8 @@ def run(conversations: list[dict], reader: str | None) -> dict:
                 resolved = resolve(turn["question"], previous, similar)
                 rewritten = assistant.ask(resolved.question)
                 raw = assistant.ask(resolved.asked) if n else None
-                chosen, kept = keep_better(resolved, rewritten, raw if resolved.rewritten else None)  # as the chat
+                chosen, kept = keep_better(resolved, rewritten, raw if resolved.rewritten else None,  # as the chat
+                                           previous.answer if previous else "")
                 if n:
                     rows.append({"id": f"{conv['id']}.{n}", "corpus": name, "asked": turn["question"],
                                  "resolved": resolved.question, "rule": resolved.rule,

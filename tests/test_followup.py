@@ -6,6 +6,8 @@ import pytest
 
 from conftest import SPEECH_CORPUS, SPEECH_DOC
 from qa.chat.followup import Resolved, Turn, listed_together, resolve, similarity
+from qa.chat.turn import keep_better
+from qa.records import Answer
 
 @pytest.fixture(scope="module")
 def similar(embedder):
@@ -142,3 +144,27 @@ def test_a_second_fragment_swaps_the_whole_phrase_the_first_put_in():
     second = resolve("What about tin?", Turn(first.question, "", first.phrase))
     assert second.question == first.question.replace("platinum group metals", "tin")
     assert "platinum" not in second.question and second.phrase == "tin"
+
+
+def _answer(text: str, confidence: float, answerable: bool = True) -> Answer:
+    return Answer("q", answerable, text, text, confidence=confidence)
+
+
+def test_the_better_supported_of_the_rewrite_and_the_raw_turn_is_kept():
+    resolved = Resolved("When did he die?", "When did Kublai Khan die?", "pronoun")
+    rewritten, raw = _answer("1294", 0.6), _answer("1259", 0.3)
+    assert keep_better(resolved, rewritten, raw) == (rewritten, resolved)
+    assert keep_better(resolved, raw, rewritten) == (rewritten, Resolved(resolved.asked, resolved.asked))
+    assert keep_better(resolved, rewritten, None) == (rewritten, resolved)
+
+
+def test_a_rewrite_that_gives_the_previous_answer_back_yields_to_the_raw_turn_when_that_answers():
+    # "And Mongke Khan?" after "When did Genghis Khan become Great Khan?" (1206) was rewritten "When did Genghis
+    # Mongke Khan become Great Khan?" and answered 1206 again, more surely than the raw turn's right answer
+    resolved = Resolved("And Mongke Khan?", "When did Genghis Mongke Khan become Great Khan?", "replace")
+    rewritten, raw = _answer("1206", 0.75), _answer("1251", 0.26)
+    assert keep_better(resolved, rewritten, raw, "1206 ")[0] is raw
+    assert keep_better(resolved, rewritten, raw, "1207")[0] is rewritten
+    assert keep_better(resolved, rewritten, raw, "")[0] is rewritten
+    refused = _answer("", 0.05, answerable=False)  # a raw turn that abstains never replaces an answer
+    assert keep_better(resolved, rewritten, refused, "1206")[0] is rewritten

@@ -147,7 +147,7 @@ class Service:
         self._maybe_reload()
         try:
             with self.lock:  # the answer and the documents it cites come from the same index
-                answer, resolved = answer_turn(self.assistant, resolved, k)
+                answer, resolved = answer_turn(self.assistant, resolved, k, previous.answer if previous else "")
                 documents, noun = self.index.documents, self.noun
         except QAError as err:
             return Reply({"error": " ".join(str(err).split())}, previous, resolved)
