@@ -168,3 +168,10 @@ def test_a_rewrite_that_gives_the_previous_answer_back_yields_to_the_raw_turn_wh
     assert keep_better(resolved, rewritten, raw, "")[0] is rewritten
     refused = _answer("", 0.05, answerable=False)  # a raw turn that abstains never replaces an answer
     assert keep_better(resolved, rewritten, refused, "1206")[0] is rewritten
+
+
+def test_a_pronoun_among_words_of_its_own_gets_the_previous_topic():
+    previous = Turn("When did the Warsaw Uprising begin?", "August 1944")
+    resolved = resolve("How many days did it last?", previous)
+    assert (resolved.question, resolved.rule) == ("How many days did it last (the Warsaw Uprising begin)?", "context")
+    assert resolve("How many days did the uprising last?", previous).rewritten is False  # no pronoun: left alone

@@ -7,10 +7,12 @@ A small, deterministic rewriter, with no model. Three kinds of follow-up are rec
   metal or year, or the last proper name), or else is appended to it;
 * an entity pronoun ("Where is it?", "Who runs them?"): the pronoun becomes the previous short answer,
   when that answer is a name or a noun phrase;
-* any other question that is mostly pronouns and question words ("When was that?", "Why did it happen?"):
-  the previous question's topic is added in brackets ("When was that (the DRC suspended its cobalt exports)?").
+* any other question with a pronoun ("When was that?", "How far is it from the Baltic Sea?"): the previous
+  question's topic is added in brackets ("When was that (the DRC suspended its cobalt exports)?").
 
-A question with words of its own is left alone, as is every question when there is no previous turn.
+A question without a pronoun is left alone, as is every question when there is no previous turn. The chat answers
+a rewritten question and the typed one both and keeps the better supported (turn.py), so a rewrite is a second try,
+never the only one.
 """
 from __future__ import annotations
 
@@ -249,8 +251,11 @@ def resolve(question: str, previous: Turn | None, similar=None) -> Resolved:
     words = body.split()
     pronouns = _referring(words)
     content = [w for w in words if w.lower() not in STOP]
-    if not pronouns or len(content) > 2:
+    if not pronouns:
         return Resolved(asked, asked)
+    if len(content) > 2:  # a pronoun among words of its own: on the held-out follow-ups (eval/followups-dev.jsonl)
+        # adding the topic took the chat from 23 to 26 right of 30, never worse than the typed question
+        return Resolved(asked, f"{body} ({_topic(previous)})?", "context")
     first = words[pronouns[0]].lower()
     if first in ENTITY_PRONOUNS and _nominal(previous.answer) and (
             first not in PERSON_PRONOUNS or _is_name(previous.answer)):
