@@ -267,3 +267,28 @@ def test_a_second_stage_starts_from_the_shipped_int8_reader_with_its_own_scores(
     assert np.abs(start.numpy() - onnx_start).max() < 1.0
     with pytest.raises(Exception, match="no such file"):
         start_weights(tmp_path / "none.onnx")
+
+
+def test_interpolation_blends_every_trained_weight_toward_the_start_but_the_frozen_table(monkeypatch):
+    import torch
+
+    from qa.train import finetune
+    from qa.train.start import interpolate
+
+    monkeypatch.setattr(finetune, "FROZEN", "frozen")  # the word table's role, on a two-parameter module
+    model = torch.nn.Module()
+    model.register_parameter("w", torch.nn.Parameter(torch.tensor([1.0, 3.0])))
+    model.register_parameter("frozen", torch.nn.Parameter(torch.tensor([5.0])))
+    interpolate(model, {"w": np.array([-1.0, 1.0], dtype=np.float32), "frozen": np.array([0.0], dtype=np.float32)},
+                0.25)
+    assert model.get_parameter("w").tolist() == [-0.5, 1.5]  # 0.75 * start + 0.25 * trained
+    assert model.get_parameter("frozen").tolist() == [5.0]
+
+
+def test_interpolation_needs_a_start_and_a_share_inside_0_1(tmp_path, capsys):
+    from qa.train.command import cli_train
+
+    squad = tmp_path / "s.json"
+    squad.write_text(json.dumps({"version": "1.1", "data": []}), encoding="utf-8")
+    assert cli_train([str(squad), "--interpolate", "0.5", "--out", str(tmp_path / "o")]) == 2
+    assert "--interpolate" in capsys.readouterr().err

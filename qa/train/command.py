@@ -18,7 +18,7 @@ from pathlib import Path
 from ..errors import QAError
 
 DEFAULTS = {"epochs": 1, "batch_size": 32, "lr": 1.5e-4, "layers": 6, "held_out": 0.2, "limit": 0, "edits": 0.0,
-            "start_from": None}
+            "start_from": None, "interpolate": 1.0}
 
 
 def cli_train(argv: list[str] | None = None) -> int:
@@ -42,6 +42,9 @@ def cli_train(argv: list[str] | None = None) -> int:
     ap.add_argument("--start-from", default=DEFAULTS["start_from"], metavar="FILE",
                     help="go on from a trained reader (a weights.pt of qa train, or a reader.onnx it exported) "
                          "instead of the bundled MiniLM: a second stage of training")
+    ap.add_argument("--interpolate", type=float, default=DEFAULTS["interpolate"], metavar="SHARE",
+                    help="with --start-from: keep this share of what the run learnt, the weights becoming "
+                         "(1 - SHARE) * start + SHARE * trained (weight-space interpolation; default 1)")
     ap.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
     ap.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
     ap.add_argument("--lr", type=float, default=DEFAULTS["lr"])
@@ -146,6 +149,7 @@ def train(args) -> int:
     from ..answer.reader import MAX_QUESTION_TOKENS, MAX_TOKENS, MODEL_DIR, sha256
     from .export import export, quantize, write_model_folder
     from .finetune import base_model, fine_tune, plan_of
+    from .start import interpolate
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -157,6 +161,8 @@ def train(args) -> int:
           f"{negatives} without) from {len(training)} articles; {len(held)} held out: "
           f"{', '.join(sorted(a.title for a in held))}", file=sys.stderr, flush=True)
     start = starting_weights(args)
+    if args.interpolate != 1.0 and (start is None or not 0.0 < args.interpolate < 1.0):
+        raise QAError("--interpolate takes a share between 0 and 1, with --start-from")
     plan = plan_of(arrays, args.epochs, args.batch_size, args.lr, args.layers,
                    start=sha256(Path(args.start_from))[:16] if start is not None else None)
     if args.for_gpu:
@@ -168,6 +174,8 @@ def train(args) -> int:
               file=sys.stderr)
         return 0
     model = fine_tune(arrays, out, plan, threads=args.threads, resume=not args.fresh, start=start)
+    if args.interpolate != 1.0:  # after weights.pt is written: that stays the trained run, resumable as it is
+        interpolate(model, start, args.interpolate)
     export(model, out / "reader-fp32.onnx")
     quantize(out / "reader-fp32.onnx", out / "reader.onnx")
     report = {"command": "qa train " + " ".join(argv_of(args)), "windows": len(arrays["lengths"]),
@@ -178,6 +186,7 @@ def train(args) -> int:
               "layers": args.layers, "precision": "int8"}
     if start is not None:
         report["started_from"] = f"{args.start_from} (sha256 {plan['start']})"
+        report["interpolated"] = args.interpolate
     config = {"max_tokens": MAX_TOKENS, "max_question_tokens": MAX_QUESTION_TOKENS, "layers": args.layers}
     write_model_folder(out / "model", out / "reader.onnx", folder / "tokenizer.json", dict(config, trained=report))
     from .calibration import calibrate  # the held-out articles read through the whole qa pipeline

@@ -1,6 +1,7 @@
 """`qa train --start-from`: the weights a second stage of training starts from, read from a finished run's
 weights.pt or from a shipped int8 reader.onnx (its int8 matrices turned back into float32: the weights that reader
-actually computes with). Names are the span reader's own (bert.*, span.*)."""
+actually computes with). Names are the span reader's own (bert.*, span.*). `--interpolate` blends a finished run
+back toward them."""
 from __future__ import annotations
 
 import re
@@ -50,3 +51,19 @@ def start_weights(path: str | Path) -> dict[str, np.ndarray]:
     if not path.is_file():
         raise QAError(f"--start-from: no such file: {path}")
     return from_onnx(path) if path.suffix == ".onnx" else from_weights_file(path)
+
+
+def interpolate(model, start: dict[str, np.ndarray], share: float) -> None:
+    """In place: every weight the start gives becomes (1 - share) * start + share * trained (Wortsman et al., 2022,
+    "Robust fine-tuning of zero-shot models": a fine-tune's gain is largely kept while the start's robustness to
+    other data comes back). The frozen word table is the bundled one in both and stays."""
+    import torch
+
+    from .finetune import FROZEN
+
+    state = model.state_dict()
+    with torch.no_grad():
+        for name, value in start.items():
+            if name in state and name != FROZEN:
+                trained = state[name]
+                trained.copy_((1.0 - share) * torch.from_numpy(np.asarray(value, dtype=np.float32)) + share * trained)
