@@ -175,3 +175,10 @@ def test_a_pronoun_among_words_of_its_own_gets_the_previous_topic():
     resolved = resolve("How many days did it last?", previous)
     assert (resolved.question, resolved.rule) == ("How many days did it last (the Warsaw Uprising begin)?", "context")
     assert resolve("How many days did the uprising last?", previous).rewritten is False  # no pronoun: left alone
+
+
+def test_a_chain_of_follow_ups_keeps_the_topic_the_first_one_carried():
+    first = resolve("How long did it suspend exports for?", Turn("Which country suspended its cobalt exports?", "DRC"))
+    assert first.question == "How long did it suspend exports for (DRC suspended its cobalt exports)?"
+    second = resolve("What could it cut exports by in 2025?", Turn(first.question, "four-month"))
+    assert second.question == "What could it cut exports by in 2025 (DRC suspended its cobalt exports)?"

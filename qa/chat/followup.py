@@ -61,6 +61,7 @@ _KINDS: dict[str, frozenset[str]] = {
     for kind, key in (("month", "months"), ("season", "seasons"), ("quarter", "quarters"))
 }
 _MULTIWORD: dict[str, str] = {}  # multi-word members of a kind ("first quarter"), none at present
+_CARRIED = re.compile(r".*\S \(([^()]+)\)\?$")  # "How long was it (the DRC suspended its cobalt exports)?"
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _NUMBER = re.compile(r"^\d[\d,.]*%?$")
 
@@ -161,7 +162,11 @@ def _last_name(previous: str) -> tuple[int, int] | None:
 
 def _topic(previous: Turn) -> str:
     """The previous question as a statement, roughly: "How much did X rise?" -> "X rise"; "Which country
-    suspended X?" answered "the DRC" -> "the DRC suspended X"."""
+    suspended X?" answered "the DRC" -> "the DRC suspended X". A previous question that carried a topic in brackets
+    passes that topic on: the conversation is still about it."""
+    carried = _CARRIED.match(_clean(previous.question))
+    if carried:
+        return carried.group(1)
     words = _strip_question(_clean(previous.question)).split()
     i = 0
     while i < len(words) and words[i].lower() in WH | {"much", "many", "long", "far", "often", "soon"}:
