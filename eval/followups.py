@@ -23,7 +23,8 @@ from qa.index.embed import Embedder  # noqa: E402
 from qa.index.encoder import for_index  # noqa: E402
 from qa.evaluation.datasets import load_eval_set  # noqa: E402
 from qa.evaluation.metrics import quote_hit  # noqa: E402
-from qa.chat.followup import Turn, resolve, similarity  # noqa: E402
+from qa.chat.followup import Turn, resolve  # noqa: E402
+from qa.chat.similar import similarity  # noqa: E402
 from qa.chat.turn import keep_better  # noqa: E402
 from qa.index.build import build_index  # noqa: E402
 from qa.retrieve.retriever import Retriever  # noqa: E402

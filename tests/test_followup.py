@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import SPEECH_CORPUS, SPEECH_DOC
-from qa.chat.followup import Resolved, Turn, listed_together, resolve, similarity
+from qa.chat.followup import Resolved, Turn, resolve
+from qa.chat.similar import listed_together, similarity
 from qa.chat.turn import keep_better
 from qa.records import Answer
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from .. import __version__
 from ..errors import QAError
 from ..index.store import current_version
-from ..chat.followup import Resolved, Turn, resolve, similarity
+from ..chat.followup import Resolved, Turn, resolve
+from ..chat.similar import similarity
 from ..chat.turn import answer_turn
 from ..records import Answer, Hit
 from ..chat.examples import example_questions
