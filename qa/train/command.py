@@ -151,6 +151,8 @@ def train(args) -> int:
     from .finetune import base_model, fine_tune, plan_of
     from .start import interpolate
 
+    if args.interpolate != 1.0 and (not args.start_from or not 0.0 < args.interpolate < 1.0):
+        raise QAError("--interpolate takes a share between 0 and 1, with --start-from")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     training, held = split_articles(args)
@@ -161,8 +163,6 @@ def train(args) -> int:
           f"{negatives} without) from {len(training)} articles; {len(held)} held out: "
           f"{', '.join(sorted(a.title for a in held))}", file=sys.stderr, flush=True)
     start = starting_weights(args)
-    if args.interpolate != 1.0 and (start is None or not 0.0 < args.interpolate < 1.0):
-        raise QAError("--interpolate takes a share between 0 and 1, with --start-from")
     plan = plan_of(arrays, args.epochs, args.batch_size, args.lr, args.layers,
                    start=sha256(Path(args.start_from))[:16] if start is not None else None)
     if args.for_gpu:
