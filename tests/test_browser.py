@@ -120,6 +120,26 @@ class Browser:
         expect(self.replies).to_have_count(before + 1, timeout=TIMEOUT_MS)
         return self.replies.nth(before)
 
+    def set_sources(self, k: int) -> None:
+        """Type k into the options' number box until the slider holds it.
+
+        Why a retry: on a loaded CI machine the box typed into while the accordion was still opening
+        was re-rendered and the value lost (stop 29's CI: the slider stayed at 5 after 5 s)."""
+        from playwright.sync_api import expect
+
+        self.page.locator("#qa-options").get_by_text("Options").click()
+        slider = self.page.locator("#qa-k input[type=range]")
+        for _ in range(4):
+            number = self.page.locator("#qa-k input[type=number]")
+            number.fill(str(k))
+            number.press("Tab")  # the slider takes the typed value on blur
+            try:
+                expect(slider).to_have_value(str(k), timeout=3000)
+                return
+            except AssertionError:
+                continue
+        expect(slider).to_have_value(str(k))
+
     def pick_corpus(self, label: str) -> None:
         self.page.locator("#qa-corpus input").click()
         self.page.locator("li.item", has_text=label).click()
@@ -228,11 +248,7 @@ def test_ask_open_the_citation_copy_follow_up_and_be_refused(server, shots):
         assert len(labels) > 5 and not [x for x in labels if "class=" in x or "&lt;" in x or "&#" in x or "<mark" in x]
 
         # sources per answer, and clear
-        page.locator("#qa-options").get_by_text("Options").click()
-        page.locator("#qa-k input[type=number]").fill("1")
-        page.locator("#qa-k input[type=number]").press("Tab")
-        # the slider takes the typed value on blur: wait for it, or a loaded machine asks with the old one (a CI flake)
-        expect(page.locator("#qa-k input[type=range]")).to_have_value("1")
+        b.set_sources(1)
         one = b.ask("How much did the price of refined cobalt rise in two months?")
         expect(one.locator("details.qa-sources li")).to_have_count(1)
         page.locator("#qa-clear").click()
