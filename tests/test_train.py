@@ -292,3 +292,17 @@ def test_interpolation_needs_a_start_and_a_share_inside_0_1(tmp_path, capsys):
     squad.write_text(json.dumps({"version": "1.1", "data": []}), encoding="utf-8")
     assert cli_train([str(squad), "--interpolate", "0.5", "--out", str(tmp_path / "o")]) == 2
     assert "--interpolate" in capsys.readouterr().err
+
+
+def test_a_blend_needs_a_share_and_a_reader_that_is_there(tmp_path, capsys):
+    from qa.train.command import cli_train
+
+    squad = tmp_path / "s.json"
+    squad.write_text(json.dumps({"version": "1.1", "data": []}), encoding="utf-8")
+    out = tmp_path / "o"
+    assert cli_train([str(squad), "--blend-with", str(squad), "--out", str(out)]) == 2
+    assert "--blend-with needs --interpolate" in capsys.readouterr().err
+    missing = tmp_path / "gone.onnx"
+    assert cli_train([str(squad), "--blend-with", str(missing), "--interpolate", "0.5", "--out", str(out)]) == 2
+    assert f"no such file: {missing}" in capsys.readouterr().err
+    assert not (out / "windows.npz").exists()  # it failed before building anything

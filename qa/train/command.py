@@ -18,7 +18,7 @@ from pathlib import Path
 from ..errors import QAError
 
 DEFAULTS = {"epochs": 1, "batch_size": 32, "lr": 1.5e-4, "layers": 6, "held_out": 0.2, "limit": 0, "edits": 0.0,
-            "start_from": None, "interpolate": 1.0}
+            "start_from": None, "interpolate": 1.0, "blend_with": None}
 
 
 def cli_train(argv: list[str] | None = None) -> int:
@@ -45,6 +45,9 @@ def cli_train(argv: list[str] | None = None) -> int:
     ap.add_argument("--interpolate", type=float, default=DEFAULTS["interpolate"], metavar="SHARE",
                     help="with --start-from: keep this share of what the run learnt, the weights becoming "
                          "(1 - SHARE) * start + SHARE * trained (weight-space interpolation; default 1)")
+    ap.add_argument("--blend-with", default=DEFAULTS["blend_with"], metavar="FILE",
+                    help="with --interpolate: blend toward this reader (weights.pt or reader.onnx) instead of the "
+                         "start, e.g. another run trained from MiniLM (a uniform model soup at SHARE 0.5)")
     ap.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
     ap.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
     ap.add_argument("--lr", type=float, default=DEFAULTS["lr"])
@@ -151,8 +154,15 @@ def train(args) -> int:
     from .finetune import base_model, fine_tune, plan_of
     from .start import interpolate
 
-    if args.interpolate != 1.0 and (not args.start_from or not 0.0 < args.interpolate < 1.0):
-        raise QAError("--interpolate takes a share between 0 and 1, with --start-from")
+    if args.interpolate != 1.0 and (not (args.start_from or args.blend_with) or not 0.0 < args.interpolate < 1.0):
+        raise QAError("--interpolate takes a share between 0 and 1, with --start-from or --blend-with")
+    if args.blend_with and args.interpolate == 1.0:
+        raise QAError("--blend-with needs --interpolate SHARE (a share between 0 and 1)")
+    blend = None
+    if args.blend_with:  # read now: a wrong path fails before the windows are built
+        from .start import start_weights
+
+        blend = start_weights(args.blend_with)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     training, held = split_articles(args)
@@ -175,7 +185,7 @@ def train(args) -> int:
         return 0
     model = fine_tune(arrays, out, plan, threads=args.threads, resume=not args.fresh, start=start)
     if args.interpolate != 1.0:  # after weights.pt is written: that stays the trained run, resumable as it is
-        interpolate(model, start, args.interpolate)
+        interpolate(model, blend if blend is not None else start, args.interpolate)
     export(model, out / "reader-fp32.onnx")
     quantize(out / "reader-fp32.onnx", out / "reader.onnx")
     report = {"command": "qa train " + " ".join(argv_of(args)), "windows": len(arrays["lengths"]),
@@ -186,6 +196,9 @@ def train(args) -> int:
               "layers": args.layers, "precision": "int8"}
     if start is not None:
         report["started_from"] = f"{args.start_from} (sha256 {plan['start']})"
+        report["interpolated"] = args.interpolate
+    if blend is not None:
+        report["blended_with"] = f"{args.blend_with} (sha256 {sha256(Path(args.blend_with))[:16]})"
         report["interpolated"] = args.interpolate
     config = {"max_tokens": MAX_TOKENS, "max_question_tokens": MAX_QUESTION_TOKENS, "layers": args.layers}
     write_model_folder(out / "model", out / "reader.onnx", folder / "tokenizer.json", dict(config, trained=report))
