@@ -48,6 +48,14 @@ def test_a_turn_sends_the_conversation_that_turn_alone_and_keeps_the_follow_up_c
     assert follow["question"] == "How dependent is China on imported nickel?" and follow["display"]["rewritten"]
 
 
+def test_the_chat_keeps_the_whole_follow_up_context_so_a_second_fragment_swaps_the_phrase_the_first_put_in(events):
+    previous = None
+    for typed in ("What is the externally purchased ratio for tin?", "And for platinum group metals?", "And zinc?"):
+        turn, previous = events.answer(typed, "default", previous, 5)
+    # before, the session kept only question and answer, and this read "... ratio for platinum group zinc?"
+    assert turn["question"] == "What is the externally purchased ratio for zinc?", turn["question"]
+
+
 def test_an_empty_box_sends_nothing_and_a_refused_question_is_a_line(events):
     for nothing in (events.turn({"text": "  ", "files": []}, "default", None, 5),
                     events.turn({"text": COPPER, "files": ["/tmp/x.md"]}, "default", None, 5),  # documents: not here

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import gradio as gr
@@ -89,7 +90,9 @@ class Events:
             return {"kind": "error", "message": text, "error": reply.data["error"], "seq": next(_SEQ)}, previous
         turn = {"kind": "reply", "message": text, "question": reply.resolved.question, "display": reply.data,
                 "seq": next(_SEQ)}
-        return turn, {"question": reply.turn.question, "answer": reply.turn.answer}
+        # the whole turn, phrase and topic included: "What about tin?" after "And for platinum group metals?" swaps
+        # the phrase the last fragment put in only if the session keeps it
+        return turn, asdict(reply.turn)
 
     def turn(self, message: dict | None, name: str, previous: dict | None, k) -> tuple:
         """The question box sent without documents: the question answered (see qa.serve.ui.page.OUTPUTS). A plain
