@@ -67,7 +67,7 @@ def run(conversations: list[dict], reader: str | None) -> dict:
                                  "rewritten": bool(rewritten.answerable
                                                    and quote_hit(rewritten.quote, turn["answers"])),
                                  "chat": bool(chosen.answerable and quote_hit(chosen.quote, turn["answers"]))})
-                previous = Turn(kept.question, chosen.answer if chosen.answerable else "", kept.phrase)
+                previous = Turn(kept.question, chosen.answer if chosen.answerable else "", kept.phrase, kept.topic)
     summary = {}
     for name in sorted({r["corpus"] for r in rows}):
         mine = [r for r in rows if r["corpus"] == name]

@@ -189,3 +189,15 @@ def test_openapi_documents_the_routes(client):
                                                           "passages", "answer_span", "confidence"}
     assert {"413", "422"} <= set(paths["/api/ask"]["post"]["responses"])
     assert "/api/search" in json.dumps(paths) and "SearchRequest" in components
+
+
+def test_a_chat_client_that_sends_each_turn_back_whole_gets_follow_ups_as_the_chat_page_does(client):
+    previous = None
+    for message in ("What is the externally purchased ratio for tin?", "And for platinum group metals?", "And zinc?"):
+        r = client.post("/api/chat", json={"message": message, "previous": previous}).json()
+        previous = r["turn"]
+    assert r["question"] == "What is the externally purchased ratio for zinc?"
+    assert set(previous) == {"question", "answer", "phrase", "topic"} and previous["phrase"] == "zinc"
+    first = client.post("/api/chat", json={"message": "Which country suspended its cobalt exports?"}).json()["turn"]
+    topic = client.post("/api/chat", json={"message": "How long did it suspend exports for?", "previous": first}).json()
+    assert topic["turn"]["topic"] and topic["question"].endswith(f"({topic['turn']['topic']})?")

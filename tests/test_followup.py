@@ -181,5 +181,17 @@ def test_a_pronoun_among_words_of_its_own_gets_the_previous_topic():
 def test_a_chain_of_follow_ups_keeps_the_topic_the_first_one_carried():
     first = resolve("How long did it suspend exports for?", Turn("Which country suspended its cobalt exports?", "DRC"))
     assert first.question == "How long did it suspend exports for (DRC suspended its cobalt exports)?"
-    second = resolve("What could it cut exports by in 2025?", Turn(first.question, "four-month"))
+    assert first.topic == "DRC suspended its cobalt exports"
+    second = resolve("What could it cut exports by in 2025?", Turn(first.question, "four-month", topic=first.topic))
     assert second.question == "What could it cut exports by in 2025 (DRC suspended its cobalt exports)?"
+    assert second.topic == first.topic
+
+
+def test_a_parenthesis_the_user_typed_is_no_topic_but_a_swap_keeps_the_carried_one():
+    typed = Turn("What share of lithium is imported (by weight)?", "67%")
+    assert resolve("When did it rise?", typed).question == "When did it rise (share of lithium is imported)?"
+    carried = Turn("What could it cut exports by in 2025 (DRC suspended its cobalt exports)?", "70,000 mt",
+                   topic="DRC suspended its cobalt exports")
+    swapped = resolve("And in 2026?", carried)
+    assert swapped.question == "What could it cut exports by in 2026 (DRC suspended its cobalt exports)?"
+    assert swapped.topic == carried.topic

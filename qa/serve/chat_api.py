@@ -2,6 +2,7 @@
 upload, index), for clients other than the Gradio chat, which calls the same corpora in process (qa.serve.ui)."""
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI, Query, Request
@@ -25,6 +26,8 @@ class TurnIn(BaseModel):
     answer: str = Field("", max_length=MAX_QUERY_CHARS, description="its short answer ('' when it abstained)")
     phrase: str = Field("", max_length=MAX_QUERY_CHARS,
                         description="the phrase a follow-up put into it, which the next follow-up may swap")
+    topic: str = Field("", max_length=MAX_QUERY_CHARS,
+                       description="the topic a follow-up put in brackets, which the next follow-up keeps")
 
 
 class ChatRequest(BaseModel):
@@ -46,14 +49,13 @@ def router(corpora: "Corpora") -> APIRouter:
         """The answer to `message`, resolved against `previous`: `answer` is `qa ask --json`'s object for the
         resolved question; `display` is what the page shows; `turn` goes back as `previous` next time."""
         service = corpora.service(body.corpus)
-        previous = (Turn(body.previous.question, body.previous.answer, body.previous.phrase)
+        previous = (Turn(**body.previous.model_dump())
                     if body.previous else None)
         reply = service.chat(body.message.strip() or body.message, previous, body.k)
         if "error" in reply.data:
             return CLIJSONResponse({"detail": reply.data["error"]}, status_code=422)
         return CLIJSONResponse({"message": body.message, "question": reply.resolved.question,
-                                "turn": {"question": reply.turn.question, "answer": reply.turn.answer,
-                                         "phrase": reply.turn.phrase},
+                                "turn": asdict(reply.turn),
                                 "answer": reply.answer.to_dict(), "display": reply.data})
 
     @api.get("/source", responses=ERRORS, summary="A cited range in its document")

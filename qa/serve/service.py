@@ -152,7 +152,7 @@ class Service:
                 documents, noun = self.index.documents, self.noun
         except QAError as err:
             return Reply({"error": " ".join(str(err).split())}, previous, resolved)
-        turn = Turn(resolved.question, answer.answer if answer.answerable else "", resolved.phrase)
+        turn = Turn(resolved.question, answer.answer if answer.answerable else "", resolved.phrase, resolved.topic)
         return Reply(reply(answer, documents, noun, resolved), turn, resolved, answer)
 
     def source(self, doc: str, start: int, end: int, context: int | None = None) -> dict:
