@@ -49,8 +49,7 @@ def router(corpora: "Corpora") -> APIRouter:
         """The answer to `message`, resolved against `previous`: `answer` is `qa ask --json`'s object for the
         resolved question; `display` is what the page shows; `turn` goes back as `previous` next time."""
         service = corpora.service(body.corpus)
-        previous = (Turn(**body.previous.model_dump())
-                    if body.previous else None)
+        previous = Turn(**body.previous.model_dump()) if body.previous else None
         reply = service.chat(body.message.strip() or body.message, previous, body.k)
         if "error" in reply.data:
             return CLIJSONResponse({"detail": reply.data["error"]}, status_code=422)
