@@ -23,9 +23,9 @@ from qa.index.embed import Embedder  # noqa: E402
 from qa.index.encoder import for_index  # noqa: E402
 from qa.evaluation.datasets import load_eval_set  # noqa: E402
 from qa.evaluation.metrics import quote_hit  # noqa: E402
-from qa.chat.followup import Turn, resolve  # noqa: E402
+from qa.chat.followup import resolve  # noqa: E402
 from qa.chat.similar import similarity  # noqa: E402
-from qa.chat.turn import keep_better  # noqa: E402
+from qa.chat.turn import keep_better, next_turn  # noqa: E402
 from qa.index.build import build_index  # noqa: E402
 from qa.retrieve.retriever import Retriever  # noqa: E402
 
@@ -67,7 +67,7 @@ def run(conversations: list[dict], reader: str | None) -> dict:
                                  "rewritten": bool(rewritten.answerable
                                                    and quote_hit(rewritten.quote, turn["answers"])),
                                  "chat": bool(chosen.answerable and quote_hit(chosen.quote, turn["answers"]))})
-                previous = Turn(kept.question, chosen.answer if chosen.answerable else "", kept.phrase, kept.topic)
+                previous = next_turn(kept, chosen)
     summary = {}
     for name in sorted({r["corpus"] for r in rows}):
         mine = [r for r in rows if r["corpus"] == name]

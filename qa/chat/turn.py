@@ -2,7 +2,7 @@
 supported is kept, so a follow-up is never answered worse than asked raw."""
 from __future__ import annotations
 
-from .followup import Resolved
+from .followup import Resolved, Turn
 
 
 def keep_better(resolved: Resolved, rewritten, raw, previous_answer: str = ""):
@@ -29,3 +29,8 @@ def answer_turn(assistant, resolved: Resolved, k: int = 5, previous_answer: str 
     # a rewrite can be wrong ("How big is it?" about another "it"): the raw question is answered too
     raw = assistant.ask(resolved.asked, k=k) if resolved.rewritten else None
     return keep_better(resolved, assistant.ask(resolved.question, k=k), raw, previous_answer)
+
+
+def next_turn(resolved: Resolved, answer) -> Turn:
+    """What the next follow-up leans on: the resolution answered, with its phrase and topic, and its short answer."""
+    return Turn(resolved.question, answer.answer if answer.answerable else "", resolved.phrase, resolved.topic)

@@ -16,7 +16,7 @@ from ..errors import QAError
 from ..index.store import current_version
 from ..chat.followup import Resolved, Turn, resolve
 from ..chat.similar import similarity
-from ..chat.turn import answer_turn
+from ..chat.turn import answer_turn, next_turn
 from ..records import Answer, Hit
 from ..chat.examples import example_questions
 from ..chat.render import corpus_noun, corpus_title, reply
@@ -152,8 +152,7 @@ class Service:
                 documents, noun = self.index.documents, self.noun
         except QAError as err:
             return Reply({"error": " ".join(str(err).split())}, previous, resolved)
-        turn = Turn(resolved.question, answer.answer if answer.answerable else "", resolved.phrase, resolved.topic)
-        return Reply(reply(answer, documents, noun, resolved), turn, resolved, answer)
+        return Reply(reply(answer, documents, noun, resolved), next_turn(resolved, answer), resolved, answer)
 
     def source(self, doc: str, start: int, end: int, context: int | None = None) -> dict:
         """The cited range in its document (qa.chat.source.source_view), from the index in service."""
