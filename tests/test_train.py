@@ -93,6 +93,49 @@ def test_the_gold_tokens_cover_exactly_the_answer(squad, tokenizer):
         assert ids[row, n - 1] == tokenizer.token_to_id("[SEP]") and types[row, n - 1] == 1 and types[row, 1] == 0
 
 
+def test_answer_sentences_train_as_whole_sentences_and_mark_their_rows(squad, tokenizer):
+    from qa.train.batches import encode_samples, tensors, whole_rows
+    from qa.train.windows import sentence_samples
+
+    sentence = "Rollo was their first ruler."
+    data = {"data": [{"title": "Normans", "paragraphs": [{"context": CONTEXT, "qas": [
+        {"id": "s1", "question": "Who led the Normans first?",
+         "answers": [{"text": sentence, "answer_start": CONTEXT.index(sentence)}]}]}]}]}
+    path = squad.with_name("sentences.json")
+    path.write_text(json.dumps(data), encoding="utf-8")
+    samples = sentence_samples(read_squad(path) * 8, tokenizer, 40)
+    assert samples == sentence_samples(read_squad(path) * 8, tokenizer, 40)  # deterministic
+    positives = [s for s in samples if s.answer is not None]
+    assert positives and all(s.whole and s.text[s.answer[0]:s.answer[1]] == sentence for s in positives)
+    assert all(sentence not in s.text[s.window.start:s.window.end] for s in samples if s.answer is None)
+    plain = [s for s in training_samples(read_squad(squad)[:1], tokenizer, 100) if s.answer]
+    arrays = encode_samples(plain + positives[:1], tokenizer, 128, 24)
+    ids, _, _, _, starts, ends = tensors(arrays, list(range(len(plain) + 1)))
+    assert whole_rows(arrays, list(range(len(plain) + 1))).tolist() == [False] * len(plain) + [True]
+    assert tokenizer.decode(ids[-1, starts[-1]:ends[-1] + 1].tolist()) == "rollo was their first ruler."
+    assert "whole" not in encode_samples(plain, tokenizer, 128, 24)  # a run without sentences keeps its windows
+
+
+def test_the_sentence_loss_is_cross_entropy_on_spans_and_the_sentences_mass_on_whole_rows():
+    import torch
+
+    from qa.train.finetune import sentence_span_loss
+
+    start, end = torch.log(torch.tensor([[0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4]])).unbind(0)
+    logits = torch.stack([start, end])
+    starts, ends = torch.tensor([1, 1]), torch.tensor([2, 3])
+    loss = sentence_span_loss(logits, logits, starts, ends, torch.tensor([False, True]))
+    # row 0: -log 0.2 (start 1) and -log 0.3 (end 2); row 1: -log(0.2 + 0.3 + 0.4) for both
+    expected = ((-np.log(0.2) - np.log(0.9)) / 2 + (-np.log(0.3) - np.log(0.9)) / 2) / 2
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
+    ce = torch.nn.functional.cross_entropy
+    plain = sentence_span_loss(logits, logits, starts, ends, torch.tensor([False, False]))
+    assert plain.item() == pytest.approx(((ce(logits, starts) + ce(logits, ends)) / 2).item(), rel=1e-5)
+    ignored = sentence_span_loss(logits, logits, torch.tensor([-100, 1]), torch.tensor([-100, 3]),
+                                 torch.tensor([False, True]))
+    assert ignored.item() == pytest.approx(-np.log(0.9), rel=1e-5)
+
+
 def test_the_schedule_is_fixed_covers_every_sample_once_an_epoch_and_pads_little():
     from qa.train.finetune import batch_order
 

@@ -14,7 +14,8 @@ IGNORED = -100  # a gold token the loss skips: the answer fell past the window's
 
 def encode_samples(samples, tokenizer, max_tokens: int, max_question: int) -> dict[str, np.ndarray]:
     """[CLS] question [SEP] window [SEP] for every sample, as the reader reads it at query time (reader.encode),
-    with the gold start and end token: 0, the [CLS] position, when the window has no answer."""
+    with the gold start and end token: 0, the [CLS] position, when the window has no answer. Samples whose answer
+    is a whole sentence give its first and last token, and the array "whole" marks them (absent when none is)."""
     from ..answer.reader import encode
 
     ids, lengths, heads, spans, starts, ends = [], [], [], [], [], []
@@ -30,9 +31,13 @@ def encode_samples(samples, tokenizer, max_tokens: int, max_question: int) -> di
             start, end = (e.first + tok[0], e.first + tok[-1]) if tok else (IGNORED, IGNORED)
         starts.append(start)
         ends.append(end)
-    return {"ids": np.asarray(ids, dtype=np.uint16), "lengths": np.asarray(lengths, dtype=np.int16),
-            "heads": np.asarray(heads, dtype=np.int16), "window_tokens": np.asarray(spans, dtype=np.int16),
-            "starts": np.asarray(starts, dtype=np.int16), "ends": np.asarray(ends, dtype=np.int16)}
+    arrays = {"ids": np.asarray(ids, dtype=np.uint16), "lengths": np.asarray(lengths, dtype=np.int16),
+              "heads": np.asarray(heads, dtype=np.int16), "window_tokens": np.asarray(spans, dtype=np.int16),
+              "starts": np.asarray(starts, dtype=np.int16), "ends": np.asarray(ends, dtype=np.int16)}
+    whole = np.asarray([bool(s.whole and s.answer is not None) for s in samples], dtype=np.uint8)
+    if whole.any():  # only then: the windows of every earlier run keep their digest
+        arrays["whole"] = whole
+    return arrays
 
 
 def digest(arrays: dict[str, np.ndarray]) -> str:
@@ -75,3 +80,12 @@ def tensors(arrays: dict[str, np.ndarray], rows: list[int], bounds: np.ndarray |
     starts = torch.from_numpy(arrays["starts"][rows].astype(np.int64))
     ends = torch.from_numpy(arrays["ends"][rows].astype(np.int64))
     return ids, mask, types, allowed, starts, ends
+
+
+def whole_rows(arrays: dict[str, np.ndarray], rows: list[int]):
+    """Which of the samples `rows` have a whole sentence for their answer (their start and end bound it)."""
+    import torch
+
+    if "whole" not in arrays:
+        return torch.zeros(len(rows), dtype=torch.bool)
+    return torch.from_numpy(arrays["whole"][rows].astype(bool))

@@ -32,6 +32,10 @@ def cli_train(argv: list[str] | None = None) -> int:
     ap.add_argument("--calibrate-on", action="append", default=[], metavar="FILE",
                     help="hold out whole articles of this training file (one with unanswerable questions) to fit "
                          "the confidence and threshold on; its other articles train")
+    ap.add_argument("--sentences", action="append", default=[], metavar="FILE",
+                    help="also train on this SQuAD file whose answers are whole sentences (SelQA, as "
+                         "eval/selqa_to_squad.py writes it): any span inside the sentence counts; all its windows "
+                         "train, after --limit")
     ap.add_argument("--held-out", type=float, default=DEFAULTS["held_out"],
                     help="share of the --calibrate-on file's articles held out (default 0.2)")
     ap.add_argument("--limit", type=int, default=DEFAULTS["limit"],
@@ -75,7 +79,7 @@ def training_windows(args, training: list, folder: Path, out: Path) -> dict:
 
     from ..answer.reader import MAX_QUESTION_TOKENS, MAX_TOKENS, sha256, window_budget
     from .batches import encode_samples, load_arrays, save_arrays
-    from .windows import training_samples
+    from .windows import read_squad, sentence_samples, training_samples
 
     def files(paths):  # by name and content: a changed file builds its windows again
         return [(Path(f).name, sha256(Path(f))[:16]) for f in paths]
@@ -85,6 +89,8 @@ def training_windows(args, training: list, folder: Path, out: Path) -> dict:
               "limit": args.limit, "max_tokens": MAX_TOKENS, "max_question_tokens": MAX_QUESTION_TOKENS}
     if args.edits:
         inputs["edits"] = args.edits
+    if args.sentences:
+        inputs["sentences"] = files(args.sentences)
     cached, key = out / "windows.npz", out / "windows.json"
     if cached.is_file() and key.is_file() and json.loads(key.read_text(encoding="utf-8")) == inputs:
         return load_arrays(cached)
@@ -92,6 +98,9 @@ def training_windows(args, training: list, folder: Path, out: Path) -> dict:
     tokenizer.no_truncation()
     tokenizer.no_padding()
     samples = training_samples(training, tokenizer, window_budget(), limit=args.limit or None, edits=args.edits)
+    skip = {a.title for f in args.skip_titles_of for a in read_squad(f)}
+    samples += sentence_samples([a for f in args.sentences for a in read_squad(f) if a.title not in skip],
+                                tokenizer, window_budget())
     arrays = encode_samples(samples, tokenizer, MAX_TOKENS, MAX_QUESTION_TOKENS)
     save_arrays(cached, arrays)
     key.write_text(json.dumps(inputs) + "\n", encoding="utf-8")
@@ -115,6 +124,8 @@ def argv_of(args) -> list[str]:
         words += ["--skip-titles-of", f]
     for f in args.calibrate_on:
         words += ["--calibrate-on", f]
+    for f in args.sentences:
+        words += ["--sentences", f]
     for name, default in DEFAULTS.items():
         if getattr(args, name) != default:
             words += [f"--{name.replace('_', '-')}", str(getattr(args, name))]

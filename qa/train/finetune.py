@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .batches import SEED, digest, load_arrays, tensors
+from .batches import IGNORED, SEED, digest, load_arrays, tensors, whole_rows
 
 CHECKPOINT_SECONDS = 240  # a session can end mid-run: lose at most this much work
 HEAD_LR = 1e-3
@@ -95,6 +95,23 @@ def _save(path: Path, state: dict) -> None:
     os.replace(tmp, path)
 
 
+def sentence_span_loss(start_logits, end_logits, starts, ends, whole):
+    """The span loss when some rows' answer is a whole sentence (whole[i]): for those, minus the log of the start's
+    (and the end's) probability mass inside the sentence starts[i]..ends[i], so any span within it will do; for
+    the others, the usual cross-entropy on the gold start and end. Rows whose gold fell past the window skip."""
+    import torch
+
+    def part(logits, low, high):
+        at = torch.arange(logits.shape[1], device=logits.device)[None, :]
+        inside = (at >= low[:, None]) & (at <= high[:, None])
+        kept = low != IGNORED
+        gold = torch.logsumexp(logits.masked_fill(~inside, -1e4), dim=1)
+        return (torch.logsumexp(logits, dim=1) - gold)[kept].sum() / kept.sum().clamp(min=1)
+
+    return (part(start_logits, starts, torch.where(whole, ends, starts))
+            + part(end_logits, torch.where(whole, starts, ends), ends)) / 2
+
+
 def fine_tune(arrays: dict, out: Path, plan: dict, folder: Path | None = None, base: dict | None = None,
               threads: int | None = None, resume: bool = True, device: str = "cpu", start: dict | None = None):
     """Train the reader on the encoded windows in the plan's fixed order, checkpointing to out/checkpoint.pt, and
@@ -160,10 +177,14 @@ def fine_tune(arrays: dict, out: Path, plan: dict, folder: Path | None = None, b
     recent: list[float] = []
     while step < len(order):
         ids, mask, types, allowed, starts, ends = (t.to(device) for t in tensors(arrays, order[step], bounds))
+        whole = whole_rows(arrays, order[step]).to(device)
         start_logits, end_logits = model(ids, mask, types)
         start_logits = start_logits.masked_fill(~allowed, -1e4)
         end_logits = end_logits.masked_fill(~allowed, -1e4)
-        loss = (ce(start_logits, starts) + ce(end_logits, ends)) / 2
+        if whole.any():
+            loss = sentence_span_loss(start_logits, end_logits, starts, ends, whole)
+        else:  # cross-entropy as ever: a run without answer sentences trains as it always did
+            loss = (ce(start_logits, starts) + ce(end_logits, ends)) / 2
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)

@@ -5,7 +5,9 @@ gives its window holding the answer whole; negatives, which teach the no-answer 
 same article that qa's BM25 ranks first for the question among those without the answer (the hard negative that
 retrieval would hand the reader), (b) its own window with the answer's sentence cut out, (c) for SQuAD 2.0's
 unanswerable questions, the best-ranked window of their own paragraph, and (d) with `edits`, the question edited so
-that its own window no longer answers it (qa/train/edits.py). Deterministic for a seed.
+that its own window no longer answers it (qa/train/edits.py). Files of answer sentences (`sentence_samples`, e.g.
+SelQA) give samples whose answer is a whole sentence: the loss asks only that the span lie inside it. Deterministic
+for a seed.
 """
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ class Sample:
     window: Window
     answer: tuple[int, int] | None
     article: str
+    whole: bool = False  # the answer is a whole sentence that holds the span, not the span itself
 
 
 @dataclass(frozen=True)
@@ -99,9 +102,9 @@ def _cut(text: str, window: Window, sentence: tuple[int, int]) -> str:
 
 
 def article_samples(article: Article, tokenizer, budget: int, rng: random.Random, edits: float = 0.0,
-                    seed: int = SEED) -> Iterator[Sample]:
+                    seed: int = SEED, whole: bool = False) -> Iterator[Sample]:
     """The training samples of one article; `edits`: the share of its answerable questions that also give an
-    edited, unanswerable twin on their own window."""
+    edited, unanswerable twin on their own window; `whole`: its answers are whole sentences."""
     import bm25s
 
     edit_rng = random.Random(f"{seed}:{article.title}")  # its own stream: edits=0 leaves the other draws as they were
@@ -134,7 +137,7 @@ def article_samples(article: Article, tokenizer, budget: int, rng: random.Random
             if not holding:
                 continue  # an answer across two windows' cut: rare, and no window can teach it
             window = holding[rng.randrange(len(holding))]
-            yield Sample(q.question, paragraph.text, window, span, article.title)
+            yield Sample(q.question, paragraph.text, window, span, article.title, whole)
             if edits and edit_rng.random() < edits:
                 twin = edited(q.question, paragraph.text[window.start:window.end], names, figures, edit_rng)
                 if twin:
@@ -162,3 +165,12 @@ def training_samples(articles: list[Article], tokenizer, budget: int, seed: int 
     samples = [s for article in articles for s in article_samples(article, tokenizer, budget, rng, edits, seed)]
     random.Random(seed + 1).shuffle(samples)
     return samples[:limit] if limit else samples
+
+
+def sentence_samples(articles: list[Article], tokenizer, budget: int, seed: int = SEED) -> list[Sample]:
+    """The samples of articles whose answers are whole sentences (SelQA's), with their negatives, in a fixed order:
+    they teach which sentence answers a question worded unlike it, and leave the span within it to the reader."""
+    rng = random.Random(seed + 2)
+    samples = [s for article in articles for s in article_samples(article, tokenizer, budget, rng, whole=True)]
+    random.Random(seed + 3).shuffle(samples)
+    return samples
