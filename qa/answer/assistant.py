@@ -13,6 +13,7 @@ from . import reader as reader_module
 from .cite import cite, quote_rows
 from .decide import answers, confidence
 from .qualifiers import with_qualifier
+from .question import last_sentence
 from .reader import Reader, Reading
 from .respectively import figure_for, holds_figure, nearest
 from .windows import Window, pack
@@ -49,6 +50,10 @@ class Assistant:
     # whether a figure's span takes in the qualifier right before it ("over 4,000", "end of 2028"): see qualifiers.py;
     # measured by eval/qualifiers.py (eval/results/qualifiers.json)
     qualifiers = True
+    # what a question of several sentences is read as: "keep" (whole), "reader" (retrieval reads it whole, the
+    # reader its last sentence), "last" (both read the last sentence), "better" (both ways, the better supported
+    # kept); eval/preambles.py measures them (eval/preambles-dev.md)
+    preamble = "keep"
 
     def __init__(self, retriever: Retriever, reader: "Reader | str | None" = "shipped", read: int = READ):
         """`reader`: the span reader ("shipped": the one in the package; None: no reader, the quote is the
@@ -90,14 +95,32 @@ class Assistant:
             seen.update((hit.passage.doc, w) for _, w in batch)
             yield batch
 
-    def _decide(self, question: str, k: int, mode: str) -> Decision:
-        """Pool, read, and the signals of the best span, before the abstention decision."""
+    def _decided(self, question: str, k: int, mode: str) -> tuple[Decision, float]:
+        """The decision and its confidence, a question of several sentences read as `preamble` says."""
+        last = last_sentence(question) if self.preamble != "keep" else ""
+        if not last:
+            choices = [self._decide(question, k, mode)]
+        elif self.preamble == "reader":
+            choices = [self._decide(question, k, mode, read_as=last)]
+        elif self.preamble == "last":
+            choices = [self._decide(last, k, mode)]
+        else:
+            choices = [self._decide(question, k, mode), self._decide(last, k, mode)]
+        scored = [(confidence(d.signals, self.calibration) if d.quote is not None else 0.0, -n, d)
+                  for n, d in enumerate(choices)]
+        sure, _, d = max(scored, key=lambda t: t[:2])
+        return d, sure
+
+    def _decide(self, question: str, k: int, mode: str, read_as: str | None = None) -> Decision:
+        """Pool, read, and the signals of the best span, before the abstention decision; the reader reads
+        `read_as` when given, retrieval always `question`."""
         scored = self.retriever.score(question, max(k, POOL))
         pool = self.retriever.rank(scored, max(k, POOL), mode)
         shown = tuple(pool[:k])
         if not pool:
             return Decision({}, None, (0, 0), shown)
         signals = {"passage_cosine": max(scored.dense.values(), default=0.0)}
+        question = read_as or question  # what the reader reads, and what names a "respectively" item
         if self.reader is None:
             return self._nearest_sentence(question, scored.vector, pool[:self.read], signals, shown)
         read, readings = [], []  # (hit, window), each window once, and what the reader says of each
@@ -174,8 +197,7 @@ class Assistant:
     def ask(self, question: str, k: int = 5, mode: str = "hybrid") -> Answer:
         """The answer to `question` from the index, with its quote and citation, or an abstention."""
         question = check_query(question)
-        d = self._decide(question, k, mode)
-        sure = confidence(d.signals, self.calibration) if d.quote is not None else 0.0
+        d, sure = self._decided(question, k, mode)
         if d.quote is None or not answers(sure, self.calibration):
             return Answer(question, False, "", "", (), d.shown, sure)
         return self._answer(question, d, sure)
@@ -183,7 +205,7 @@ class Assistant:
     def signals(self, question: str, k: int = 5, mode: str = "hybrid") -> tuple[dict, Answer]:
         """The signals behind an answer, and the answer it would give if it never abstained."""
         question = check_query(question)
-        d = self._decide(question, k, mode)
+        d, sure = self._decided(question, k, mode)
         if d.quote is None:
             return {}, Answer(question, False, "", "", (), d.shown, 0.0)
-        return d.signals, self._answer(question, d, confidence(d.signals, self.calibration))
+        return d.signals, self._answer(question, d, sure)
