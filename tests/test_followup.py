@@ -20,11 +20,11 @@ def test_words_listed_together_are_one_kind_and_no_metal_is_named_in_the_code():
     peers = listed_together(["Output of copper, nickel, cobalt and lithium rose; prices of tin or zinc did not."])
     assert peers["nickel"] == {"copper", "cobalt", "lithium"} and "tin" not in peers["nickel"]
     import qa.chat.followup
-    import qa.chat.words
+    import qa.text.words
 
     # no word list in the rewriter's modules names a metal: kinds of thing come from the corpus and the encoder
     listed = set(qa.chat.followup._MULTIWORD)
-    for value in [*vars(qa.chat.followup).values(), *vars(qa.chat.words).values()]:
+    for value in [*vars(qa.chat.followup).values(), *vars(qa.text.words).values()]:
         if isinstance(value, frozenset):
             listed |= value
         if isinstance(value, dict):

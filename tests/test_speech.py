@@ -37,3 +37,15 @@ def test_the_python_api_of_the_readme(speech_index_dir):
     assert len(hits) == 5 and any("Yulong" in h.passage.text for h in hits)
     answer = qa.Assistant.load(speech_index_dir).ask("Which copper mine in Tibet is mentioned?")
     assert isinstance(answer, qa.Answer) and "Yulong Copper Mine" in answer.quote
+
+
+def test_a_preamble_about_the_asker_is_read_past(speech_assistant, monkeypatch):
+    # eval/people.jsonl p07: as typed, the preamble reached the reader and it declined (confidence 0.03)
+    asked = ("I am a journalist preparing an interview and I missed the opening of the conference. "
+             "Who delivered this speech?")
+    answer = speech_assistant.ask(asked)
+    bare = speech_assistant.ask("Who delivered this speech?")
+    assert answer.answerable and answer.answer == bare.answer == "Ge Honglin"
+    assert answer.question == asked and answer.citations == bare.citations
+    monkeypatch.setattr(speech_assistant, "preamble", "keep")  # the old reading, for contrast
+    assert not speech_assistant.ask(asked).answerable

@@ -53,7 +53,7 @@ class Assistant:
     # what a question of several sentences is read as: "keep" (whole), "reader" (retrieval reads it whole, the
     # reader its last sentence), "last" (both read the last sentence), "better" (both ways, the better supported
     # kept); eval/preambles.py measures them (eval/preambles-dev.md)
-    preamble = "keep"
+    preamble = "last"
 
     def __init__(self, retriever: Retriever, reader: "Reader | str | None" = "shipped", read: int = READ):
         """`reader`: the span reader ("shipped": the one in the package; None: no reader, the quote is the

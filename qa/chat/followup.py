@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from ..text.lexicon import LEXICON
 from .patterns import DATE_RE
-from .words import (AFTER_PRONOUN, AUX, DEMONSTRATIVES, ENTITY_PRONOUNS, NOT_FRAGMENT, PERSON_PRONOUNS, PREPOSITIONS,
+from ..text.words import (AFTER_PRONOUN, AUX, DEMONSTRATIVES, ENTITY_PRONOUNS, NOT_FRAGMENT, PERSON_PRONOUNS, PREPOSITIONS,
                     REFERRING, STOP, WH)
 
 __all__ = ["Turn", "Resolved", "resolve"]

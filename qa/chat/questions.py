@@ -11,7 +11,7 @@ import re
 
 from .patterns import DATE_RE, NUMBER_RE
 from ..text.lexicon import LEXICON
-from .words import ENTITY_PRONOUNS
+from ..text.words import ENTITY_PRONOUNS
 
 # Past participles that do not end in -ed or -en: general English, for "was built", "were sold".
 IRREGULAR = frozenset("built made sold held set put found bought brought taught caught won run paid laid kept left "

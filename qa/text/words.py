@@ -1,5 +1,5 @@
-"""The closed-class English words the follow-up rewriter reads a question by: question words, auxiliaries,
-prepositions, pronouns and the like. General English, named for no document."""
+"""The closed-class English words a question is read by (the follow-up rewriter, the preamble split): question
+words, auxiliaries, prepositions, pronouns and the like. General English, named for no document."""
 
 WH = frozenset("what which who whom whose when where why how".split())
 AUX = frozenset("is are was were be been being do does did has have had will would can could should shall may "
