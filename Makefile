@@ -103,5 +103,6 @@ eval: install
 	    --report eval/results/covid-perdoc.md
 	$(PY) eval/followups.py --json eval/results/followups.json
 	$(PY) eval/followups.py --conversations eval/followups-dev.jsonl --json eval/results/followups-dev.json
+	$(PY) eval/followups.py --conversations eval/followups-dev-ack.jsonl --json eval/results/followups-dev-ack.json
 	$(PY) eval/preambles.py --json eval/results/preambles-dev.json
 	$(PY) eval/preambles.py --questions eval/preambles-dev2.jsonl --json eval/results/preambles-dev2.json

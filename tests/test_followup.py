@@ -195,3 +195,29 @@ def test_a_parenthesis_the_user_typed_is_no_topic_but_a_swap_keeps_the_carried_o
     swapped = resolve("And in 2026?", carried)
     assert swapped.question == "What could it cut exports by in 2026 (DRC suspended its cobalt exports)?"
     assert swapped.topic == carried.topic
+
+
+@pytest.mark.parametrize("asked, expected", [
+    ("Thanks. And for nickel?", "How dependent is China on imported nickel?"),
+    ("OK, what about lithium?", "How dependent is China on imported lithium?"),
+    ("Great, thank you! And Chile?", "How dependent is Chile on imported cobalt?"),
+    ("Interesting. When was that?", "When was that (dependent is China on imported cobalt)?"),
+])
+def test_thanks_or_assent_before_a_follow_up_is_not_read_as_its_words(asked, expected, similar):
+    # eval/followups-dev.md rule F: on the dev turns given such a lead-in, right 21 -> 25 of 30, never worse
+    resolved = resolve(asked, COBALT, similar)
+    assert resolved.question == expected and resolved.asked == asked
+    # and the next turn leans on the question without it
+    assert resolve("And for nickel?", Turn("Thanks. How dependent is China on imported cobalt?", "98%"),
+                   similar).question == "How dependent is China on imported nickel?"
+
+
+@pytest.mark.parametrize("asked", ["Thanks!", "Good governance?", "Right-wing parties in Chile?"])
+def test_a_lead_in_word_is_only_taken_off_before_more_words(asked):
+    assert _said_kept(asked)
+
+
+def _said_kept(asked: str) -> bool:
+    from qa.chat.followup import _said
+
+    return _said(asked) == asked

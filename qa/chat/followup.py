@@ -63,6 +63,11 @@ _KINDS: dict[str, frozenset[str]] = {
     for kind, key in (("month", "months"), ("season", "seasons"), ("quarter", "quarters"))
 }
 _MULTIWORD: dict[str, str] = {}  # multi-word members of a kind ("first quarter"), none at present
+# a word of thanks or assent before the follow-up ("Thanks. And for nickel?", "OK, what about tin?") says nothing
+# about what is asked; left in, it hid the fragment from the rewriter (eval/followups-dev.md, rule F)
+_ACKNOWLEDGEMENT = re.compile(r"^(?:(?:thanks|thank you|many thanks|great|good|ok|okay|cool|nice|interesting|i see|"
+                              r"got it|right|sure|perfect|wow|alright|all right)(?: (?:a lot|so much|very much))?"
+                              r"\s*[,.!;:]+\s*)+(?=\S)", re.I)
 _BREAK = re.compile(r"[(),;:]")
 _PARENTHESIS = re.compile(r"\s*\([^()]*\)")
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
@@ -71,6 +76,16 @@ _NUMBER = re.compile(r"^\d[\d,.]*%?$")
 
 def _clean(text: str) -> str:
     return " ".join(text.split())
+
+
+def _said(text: str) -> str:
+    """A message without the thanks or assent it opens with ("OK, what about tin?" -> "What about tin?")."""
+    text = _clean(text)
+    lead = _ACKNOWLEDGEMENT.match(text)
+    if lead:
+        text = text[lead.end():]
+        text = text[:1].upper() + text[1:]
+    return text
 
 
 def _words(text: str) -> list[tuple[str, int, int]]:
@@ -171,7 +186,7 @@ def _topic(previous: Turn) -> str:
     parenthesis the user typed is no topic.)"""
     if previous.topic:
         return previous.topic
-    words = _strip_question(_PARENTHESIS.sub("", _clean(previous.question))).split()  # no brackets in brackets
+    words = _strip_question(_PARENTHESIS.sub("", _said(previous.question))).split()  # no brackets in brackets
     i = 0
     while i < len(words) and words[i].lower() in WH | {"much", "many", "long", "far", "often", "soon"}:
         i += 1
@@ -185,7 +200,7 @@ def _topic(previous: Turn) -> str:
             return " ".join([previous.answer, *words[i + 1:]])
     while i < len(words) and words[i].lower() in AUX:
         i += 1
-    return " ".join(words[i:]) or _strip_question(_clean(previous.question))
+    return " ".join(words[i:]) or _strip_question(_said(previous.question))
 
 
 def _referring(words: list[str]) -> list[int]:
@@ -231,8 +246,9 @@ def resolve(question: str, previous: Turn | None, similar=None) -> Resolved:
     asked = _clean(question)
     if previous is None or not previous.question.strip() or not asked:
         return Resolved(asked, asked)
-    before = _clean(previous.question)
-    fragment = _fragment(asked)
+    before = _said(previous.question)
+    said = _said(asked)
+    fragment = _fragment(said)
     if fragment is not None:
         preposition, phrase = fragment
         span = _after_preposition(before, preposition) if preposition else None
@@ -254,7 +270,7 @@ def resolve(question: str, previous: Turn | None, similar=None) -> Resolved:
         joined = f"{_strip_question(before)} {preposition or 'for'} {phrase}?"
         return Resolved(asked, joined, "append", phrase)
 
-    body = _strip_question(asked)
+    body = _strip_question(said)
     lead = _LEAD.match(body)
     if lead:  # "And why did it happen?" -> "why did it happen?"
         body = body[lead.end():]
