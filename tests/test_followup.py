@@ -221,3 +221,10 @@ def _said_kept(asked: str) -> bool:
     from qa.chat.followup import _said
 
     return _said(asked) == asked
+
+
+def test_a_follow_up_leans_on_the_previous_question_as_answered_without_its_preamble():
+    # the assistant answered the last sentence (qa/answer/question.py); the topic must not carry the preamble
+    previous = Turn("I am a journalist and I missed the opening of the conference. Who delivered this speech?",
+                    "Ge Honglin")
+    assert resolve("What is his title?", previous).question == "What is his title (Ge Honglin delivered this speech)?"

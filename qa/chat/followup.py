@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..answer.question import last_sentence
 from ..text.lexicon import LEXICON
 from .patterns import DATE_RE
 from ..text.words import (AFTER_PRONOUN, AUX, DEMONSTRATIVES, ENTITY_PRONOUNS, NOT_FRAGMENT, PERSON_PRONOUNS, PREPOSITIONS,
@@ -79,13 +80,14 @@ def _clean(text: str) -> str:
 
 
 def _said(text: str) -> str:
-    """A message without the thanks or assent it opens with ("OK, what about tin?" -> "What about tin?")."""
+    """A message without the thanks or assent it opens with ("OK, what about tin?" -> "What about tin?"), and as the
+    assistant reads it: its last sentence when sentences about the asker come first (qa/answer/question.py)."""
     text = _clean(text)
     lead = _ACKNOWLEDGEMENT.match(text)
     if lead:
         text = text[lead.end():]
         text = text[:1].upper() + text[1:]
-    return text
+    return last_sentence(text) or text
 
 
 def _words(text: str) -> list[tuple[str, int, int]]:
