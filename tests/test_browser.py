@@ -224,6 +224,10 @@ def test_ask_open_the_citation_copy_follow_up_and_be_refused(server, shots):
         b.ask("How dependent is China on imported cobalt?")
         follow = b.ask("And for nickel?")
         expect(follow.locator(".qa-resolved")).to_have_text("Answering: How dependent is China on imported nickel?")
+        # a question with a preamble about the asker is answered as its last sentence, and says so
+        told = b.ask("I am a journalist and I missed the opening of the conference. Who delivered this speech?")
+        expect(told.locator(".qa-resolved")).to_have_text("Answering: Who delivered this speech?")
+        expect(told.locator(".qa-short")).to_have_text("Ge Honglin")
 
         # a refusal says so first, its nearest passages folded
         refusal = b.ask(OFF_TOPIC)

@@ -97,3 +97,15 @@ def test_the_corpus_noun_and_title_come_from_the_front_matter():
     assert corpus_noun({"report.md": report}) == "document" and corpus_title({"report.md": report}) == "Annual report"
     assert corpus_noun({"a": report, "b": speech}) == "documents" and corpus_title({"a": report, "b": speech}) == \
         "2 documents"
+
+
+def test_a_question_read_past_its_preamble_says_what_was_answered():
+    answer, docs = _answer(False)
+    answer = replace(answer, question="We sell solder. How much tin does China buy abroad?")
+    out = reply(answer, docs, "document")
+    assert out["answering"] == "How much tin does China buy abroad?" and not out["rewritten"]
+    assert out["copy"].endswith("answers “How much tin does China buy abroad?”.")
+    answered, docs = _answer(True)
+    assert reply(answered, docs, "document")["answering"] == ""  # one sentence: read as typed
+    follow = reply(answered, docs, "document", Resolved("And prices?", "How much did prices rise?", "append"))
+    assert follow["answering"] == "How much did prices rise?"

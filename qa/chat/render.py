@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from ..answer.question import last_sentence
 from .followup import Resolved
 from ..records import Answer, Document, page_of
 
@@ -133,7 +134,9 @@ def reply(answer: Answer, documents: dict[str, Document], noun: str = "document"
     """One chat reply for the page: the verdict first (answer or "does not say"), the short answer, the quote
     with the answer marked, the citations in words, confidence in words, the merged sources and the copy text."""
     answered = bool(answer.answerable and answer.citations)
-    out = {"answered": answered, "rewritten": bool(resolved and resolved.rewritten),
+    # the question as read, when not as typed: a follow-up's rewrite, or the last sentence after a preamble
+    answering = resolved.question if resolved and resolved.rewritten else last_sentence(answer.question)
+    out = {"answered": answered, "rewritten": bool(resolved and resolved.rewritten), "answering": answering,
            "confidence": round(answer.confidence, 4), "confidence_words": confidence_words(answer.confidence, answered),
            "confidence_note": confidence_note(answer.confidence, answered)}
     if answered:
@@ -151,6 +154,6 @@ def reply(answer: Answer, documents: dict[str, Document], noun: str = "document"
                                 + [f"— {c['where']}" for c in cites])
     else:
         out["verdict"] = f"{does_not_say(noun)}."
-        out["copy"] = f"{does_not_say(noun)}: nothing in the {noun} answers “{answer.question}”."
+        out["copy"] = f"{does_not_say(noun)}: nothing in the {noun} answers “{answering or answer.question}”."
     out["sources"] = merged_sources(answer, documents)
     return out

@@ -64,7 +64,7 @@ function replyNode(turn) {
   const d = turn.display;
   // the label a screen reader gives the reply: its copy text, plain words (never the message's markup)
   const node = el("article", { class: "qa-msg qa-reply" + (d.answered ? "" : " qa-refusal"), "aria-label": d.copy });
-  if (d.rewritten) node.append(el("div", { class: "qa-resolved", text: `Answering: ${turn.question}` }));
+  if (d.answering) node.append(el("div", { class: "qa-resolved", text: `Answering: ${d.answering}` }));
   if (d.answered) {
     node.append(el("div", { class: "qa-verdict" }, el("span", { class: "qa-short", text: d.short }), " ", confidence(d)));
     node.append(el("blockquote", { class: "qa-quote qa-text" },
@@ -72,7 +72,7 @@ function replyNode(turn) {
     for (const c of d.citations) node.append(el("div", { class: "qa-cite-line" }, "— ", citeButton(c, c.where)));
   } else {
     node.append(el("div", { class: "qa-verdict qa-abstain" }, el("strong", { text: d.verdict }), " ",
-                   document.createTextNode(`Nothing in it answers “${turn.question}”. `), confidence(d)));
+                   document.createTextNode(`Nothing in it answers “${d.answering || turn.question}”. `), confidence(d)));
   }
   node.append(el("p", { class: "qa-conf-note", text: d.confidence_note }));
   node.append(sources(d), el("div", { class: "qa-actions" }, copyButton(d.copy)));
