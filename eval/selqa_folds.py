@@ -28,7 +28,8 @@ def folds(dev: list[dict], test: list[dict]) -> tuple[dict, dict]:
 
 if __name__ == "__main__":
     source, target = Path(sys.argv[1]), Path(sys.argv[2])
-    dev, test = (json.loads((source / f"selqa-ass-{name}.json").read_text(encoding="utf-8")) for name in ("dev", "test"))
+    dev, test = (json.loads((source / f"selqa-ass-{name}.json").read_text(encoding="utf-8"))
+                 for name in ("dev", "test"))
     target.mkdir(parents=True, exist_ok=True)
     for name, data in zip(("selqa-train.json", "selqa-judge.json"), folds(dev, test)):
         (target / name).write_text(json.dumps(data), encoding="utf-8")

@@ -10,7 +10,8 @@ A small, deterministic rewriter, with no model. Three kinds of follow-up are rec
 * any other question with a pronoun ("When was that?", "How far is it from the Baltic Sea?"): the previous
   question's topic is added in brackets ("When was that (the DRC suspended its cobalt exports)?").
 
-A question without a pronoun is left alone, as is every question when there is no previous turn. The chat answers
+Thanks or assent before a follow-up ("OK, what about tin?") and a preamble about the asker are not read as part of
+it. A question without a pronoun is left alone, as is every question when there is no previous turn. The chat answers
 a rewritten question and the typed one both and keeps the better supported (turn.py), so a rewrite is a second try,
 never the only one.
 """
@@ -22,8 +23,8 @@ from dataclasses import dataclass
 from ..answer.question import last_sentence
 from ..text.lexicon import LEXICON
 from .patterns import DATE_RE
-from ..text.words import (AFTER_PRONOUN, AUX, DEMONSTRATIVES, ENTITY_PRONOUNS, NOT_FRAGMENT, PERSON_PRONOUNS, PREPOSITIONS,
-                    REFERRING, STOP, WH)
+from ..text.words import (AFTER_PRONOUN, AUX, DEMONSTRATIVES, ENTITY_PRONOUNS, NOT_FRAGMENT, PERSON_PRONOUNS,
+                          PREPOSITIONS, REFERRING, STOP, WH)
 
 __all__ = ["Turn", "Resolved", "resolve"]
 
