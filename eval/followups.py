@@ -41,6 +41,18 @@ def corpus_folder(name: str, scratch: Path) -> Path:
     return load_eval_set(squad[0], None, scratch / name).corpus_dir
 
 
+def read_jsonl(path: str) -> list[dict]:
+    """The records of a JSON-lines file, blank lines skipped."""
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def save_json(result: dict, path: str | None) -> None:
+    """Write an evaluation's summary and rows as indented JSON, creating its folder (nothing when no path)."""
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
 def run(conversations: list[dict], reader: str | None) -> dict:
     embedder, assistants = Embedder(), {}
     rows = []
@@ -85,16 +97,12 @@ def main() -> int:
     ap.add_argument("--json", default=None, help="write summary and rows here")
     ap.add_argument("--no-model", action="store_true", help="answer with the reader off")
     args = ap.parse_args()
-    conversations = [json.loads(line) for line in Path(args.conversations).read_text(encoding="utf-8").splitlines()
-                     if line.strip()]
-    result = run(conversations, None if args.no_model else "shipped")
+    result = run(read_jsonl(args.conversations), None if args.no_model else "shipped")
     for name, s in result["summary"].items():
         print(f"{name}: {s['follow_ups']} follow-ups, right when asked raw {s['raw_right']}, "
               f"rewritten {s['rewritten_right']}, rewriting worse {s['rewriting_worse']}; the chat (the better "
               f"supported of the two) {s['chat_right']}, worse than raw {s['chat_worse']}")
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    save_json(result, args.json)
     return 0
 
 

@@ -10,7 +10,6 @@ A question is right when answerable and answered with a quote holding a gold ans
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
@@ -19,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "eval"))
 
-from followups import corpus_folder  # noqa: E402
+from followups import corpus_folder, read_jsonl, save_json  # noqa: E402
 from qa.answer.assistant import Assistant  # noqa: E402
 from qa.evaluation.metrics import quote_hit  # noqa: E402
 from qa.index.build import build_index  # noqa: E402
@@ -61,13 +60,9 @@ def main() -> int:
     ap.add_argument("--questions", default=str(REPO / "eval" / "preambles-dev.jsonl"))
     ap.add_argument("--json", default=None, help="write summary and rows here")
     args = ap.parse_args()
-    questions = [json.loads(line) for line in Path(args.questions).read_text(encoding="utf-8").splitlines()
-                 if line.strip()]
-    result = run(questions)
+    result = run(read_jsonl(args.questions))
     print(f"{result['questions']} questions, right: " + ", ".join(f"{k} {v}" for k, v in result["right"].items()))
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    save_json(result, args.json)
     return 0
 
 

@@ -98,9 +98,10 @@ def training_windows(args, training: list, folder: Path, out: Path) -> dict:
     tokenizer.no_truncation()
     tokenizer.no_padding()
     samples = training_samples(training, tokenizer, window_budget(), limit=args.limit or None, edits=args.edits)
-    skip = {a.title for f in args.skip_titles_of for a in read_squad(f)}
-    samples += sentence_samples([a for f in args.sentences for a in read_squad(f) if a.title not in skip],
-                                tokenizer, window_budget())
+    if args.sentences:
+        skip = skipped_titles(args)
+        samples += sentence_samples([a for f in args.sentences for a in read_squad(f) if a.title not in skip],
+                                    tokenizer, window_budget())
     arrays = encode_samples(samples, tokenizer, MAX_TOKENS, MAX_QUESTION_TOKENS)
     save_arrays(cached, arrays)
     key.write_text(json.dumps(inputs) + "\n", encoding="utf-8")
@@ -132,11 +133,18 @@ def argv_of(args) -> list[str]:
     return words + ["--out", args.out]
 
 
+def skipped_titles(args) -> set[str]:
+    """The titles of the --skip-titles-of files' articles: none of them trains."""
+    from .windows import read_squad
+
+    return {a.title for f in args.skip_titles_of for a in read_squad(f)}
+
+
 def split_articles(args) -> tuple[list, list]:
     """The training articles and those held out for calibration (whole articles of the --calibrate-on files)."""
     from .windows import held_out_titles, read_squad
 
-    skip = {a.title for f in args.skip_titles_of for a in read_squad(f)}
+    skip = skipped_titles(args)
     training, held = [], []
     calibrate_on = {str(Path(f).resolve()) for f in args.calibrate_on}
     for path in args.questions:
