@@ -11,7 +11,6 @@ from ..records import Answer, Citation, Hit
 from ..retrieve.retriever import Retriever, check_query
 from . import reader as reader_module
 from .cite import cite, quote_rows
-from .coverage import coverage
 from .decide import answers, confidence
 from .qualifiers import with_qualifier
 from .question import last_sentence
@@ -150,9 +149,7 @@ class Assistant:
         signals |= {"margin": reading.margin, "probability": reading.probability,
                     "runner_up": max(others, default=-20.0), "agreement": same / len(readings),
                     "passage_rank": float(hit.rank),
-                    "sentence_cosine": float((self.index.sentence_vectors[[rows[0]]] @ scored.vector)[0]),
-                    "passage_coverage": self._coverage(question, hit.passage.text),
-                    "quote_coverage": self._coverage(question, quote.text)}
+                    "sentence_cosine": float((self.index.sentence_vectors[[rows[0]]] @ scored.vector)[0])}
         # a window holds the marks between sentences ("#### " of a heading): a span that starts or ends on them is cut
         # to the quote's sentences, and one made of them alone leaves the quote as the answer (found by
         # tests/test_properties.py: the short answer's offsets fell outside its quote)
@@ -182,9 +179,6 @@ class Assistant:
                     found.append((not inside, figure))
         figure = nearest(found)
         return reading if figure is None else dataclasses.replace(reading, start=figure[0], end=figure[1])
-
-    def _coverage(self, question: str, text: str) -> float:
-        return coverage(question, text, self.index.sentence_df, len(self.index.sentences))
 
     def _words(self, hit: Hit, reading: Reading) -> str:
         return " ".join(self.index.documents[hit.passage.doc].text[reading.start:reading.end].lower().split())

@@ -17,8 +17,6 @@ FEATURES = (
     "passage_rank",  # fused retrieval rank (0-based) of the passage the span comes from
     "passage_cosine",  # cosine of the question with the best passage
     "sentence_cosine",  # cosine of the question with the quote's first sentence
-    "passage_coverage",  # IDF-weighted share of the question's key terms in the passage of the span (coverage.py)
-    "quote_coverage",  # the same in the quoted sentences
 )
 
 
