@@ -94,10 +94,12 @@ class Answer:
     confidence: float = 0.0  # calibrated probability that the corpus answers the question
     answer_start: int = -1  # offset of `answer` in the source of citations[0].doc; -1 when none
     answer_doc: str = ""
+    read_as: str = ""  # the question the assistant read, when not `question` as typed (a preamble read past)
 
     def to_dict(self) -> dict:
         return {
             "question": self.question,
+            "read_as": self.read_as or self.question,
             "answerable": self.answerable,
             "answer": self.answer,
             "quote": self.quote,

@@ -37,6 +37,15 @@ def test_ask_abstains_when_the_speech_does_not_say(client):
     assert not answer["answerable"] and len(answer["passages"]) == 3
 
 
+def test_ask_says_which_question_it_read(client):
+    plain = client.post("/api/ask", json={"question": COPPER}).json()
+    assert plain["read_as"] == plain["question"] == COPPER
+    asked = "I run a mining blog and write about Tibet. " + COPPER
+    answer = client.post("/api/ask", json={"question": asked}).json()
+    assert answer["question"] == asked and answer["read_as"] == COPPER  # the preamble read past
+    assert answer["citations"] == plain["citations"]
+
+
 def test_ask_returns_the_same_json_as_the_cli(client, capsys, speech_index_dir):
     from qa.cli import main
 

@@ -101,7 +101,8 @@ def test_the_corpus_noun_and_title_come_from_the_front_matter():
 
 def test_a_question_read_past_its_preamble_says_what_was_answered():
     answer, docs = _answer(False)
-    answer = replace(answer, question="We sell solder. How much tin does China buy abroad?")
+    answer = replace(answer, question="We sell solder. How much tin does China buy abroad?",
+                     read_as="How much tin does China buy abroad?")  # what the assistant says it read
     out = reply(answer, docs, "document")
     assert out["answering"] == "How much tin does China buy abroad?" and not out["rewritten"]
     assert out["copy"].endswith("answers “How much tin does China buy abroad?”.")

@@ -47,5 +47,6 @@ def test_a_preamble_about_the_asker_is_read_past(speech_assistant, monkeypatch):
     bare = speech_assistant.ask("Who delivered this speech?")
     assert answer.answerable and answer.answer == bare.answer == "Ge Honglin"
     assert answer.question == asked and answer.citations == bare.citations
+    assert answer.to_dict()["read_as"] == "Who delivered this speech?" == bare.to_dict()["read_as"]
     monkeypatch.setattr(speech_assistant, "preamble", "keep")  # the old reading, for contrast
     assert not speech_assistant.ask(asked).answerable

@@ -95,21 +95,22 @@ class Assistant:
             seen.update((hit.passage.doc, w) for _, w in batch)
             yield batch
 
-    def _decided(self, question: str, k: int, mode: str) -> tuple[Decision, float]:
-        """The decision and its confidence, a question of several sentences read as `preamble` says."""
+    def _decided(self, question: str, k: int, mode: str) -> tuple[Decision, float, str]:
+        """The decision, its confidence and the question the reader read: one of several sentences is read as
+        `preamble` says ("" when read as typed)."""
         last = last_sentence(question) if self.preamble != "keep" else ""
         if not last:
-            choices = [self._decide(question, k, mode)]
+            choices = [(self._decide(question, k, mode), "")]
         elif self.preamble == "reader":
-            choices = [self._decide(question, k, mode, read_as=last)]
+            choices = [(self._decide(question, k, mode, read_as=last), last)]
         elif self.preamble == "last":
-            choices = [self._decide(last, k, mode)]
+            choices = [(self._decide(last, k, mode), last)]
         else:
-            choices = [self._decide(question, k, mode), self._decide(last, k, mode)]
-        scored = [(confidence(d.signals, self.calibration) if d.quote is not None else 0.0, -n, d)
-                  for n, d in enumerate(choices)]
-        sure, _, d = max(scored, key=lambda t: t[:2])
-        return d, sure
+            choices = [(self._decide(question, k, mode), ""), (self._decide(last, k, mode), last)]
+        scored = [(confidence(d.signals, self.calibration) if d.quote is not None else 0.0, -n, d, read)
+                  for n, (d, read) in enumerate(choices)]
+        sure, _, d, read = max(scored, key=lambda t: t[:2])
+        return d, sure, read
 
     def _decide(self, question: str, k: int, mode: str, read_as: str | None = None) -> Decision:
         """Pool, read, and the signals of the best span, before the abstention decision; the reader reads
@@ -196,24 +197,25 @@ class Assistant:
         return Decision(signals, quote, (0, len(quote.text)), shown)
 
     @staticmethod
-    def _answer(question: str, d: Decision, confidence_: float) -> Answer:
+    def _answer(question: str, d: Decision, confidence_: float, read: str) -> Answer:
         s, e = d.span
         q = d.quote
         citation = Citation(q.doc, q.start, q.end, q.text, confidence_, q.heading, q.page)
-        return Answer(question, True, q.text[s:e], q.text, (citation,), d.shown, confidence_, q.start + s, q.doc)
+        return Answer(question, True, q.text[s:e], q.text, (citation,), d.shown, confidence_, q.start + s, q.doc,
+                      read)
 
     def ask(self, question: str, k: int = 5, mode: str = "hybrid") -> Answer:
         """The answer to `question` from the index, with its quote and citation, or an abstention."""
         question = check_query(question)
-        d, sure = self._decided(question, k, mode)
+        d, sure, read = self._decided(question, k, mode)
         if d.quote is None or not answers(sure, self.calibration):
-            return Answer(question, False, "", "", (), d.shown, sure)
-        return self._answer(question, d, sure)
+            return Answer(question, False, "", "", (), d.shown, sure, read_as=read)
+        return self._answer(question, d, sure, read)
 
     def signals(self, question: str, k: int = 5, mode: str = "hybrid") -> tuple[dict, Answer]:
         """The signals behind an answer, and the answer it would give if it never abstained."""
         question = check_query(question)
-        d, sure = self._decided(question, k, mode)
+        d, sure, read = self._decided(question, k, mode)
         if d.quote is None:
-            return {}, Answer(question, False, "", "", (), d.shown, 0.0)
-        return d.signals, self._answer(question, d, sure)
+            return {}, Answer(question, False, "", "", (), d.shown, 0.0, read_as=read)
+        return d.signals, self._answer(question, d, sure, read)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 
-from ..answer.question import last_sentence
 from .followup import Resolved
 from ..records import Answer, Document, page_of
 
@@ -135,7 +134,8 @@ def reply(answer: Answer, documents: dict[str, Document], noun: str = "document"
     with the answer marked, the citations in words, confidence in words, the merged sources and the copy text."""
     answered = bool(answer.answerable and answer.citations)
     # the question as read, when not as typed: a follow-up's rewrite, or the last sentence after a preamble
-    answering = resolved.question if resolved and resolved.rewritten else last_sentence(answer.question)
+    answering = (resolved.question if resolved and resolved.rewritten
+                 else answer.read_as if answer.read_as != answer.question else "")
     out = {"answered": answered, "rewritten": bool(resolved and resolved.rewritten), "answering": answering,
            "confidence": round(answer.confidence, 4), "confidence_words": confidence_words(answer.confidence, answered),
            "confidence_note": confidence_note(answer.confidence, answered)}

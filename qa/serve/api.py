@@ -84,6 +84,8 @@ class SpanOut(BaseModel):
 
 class AnswerOut(BaseModel):
     question: str
+    read_as: str = Field(description="the question as the assistant read it: `question`, or its last sentence when "
+                                     "the sentences before it only say who asks or why (a preamble)")
     answerable: bool = Field(description="false when the corpus does not answer (an abstention)")
     answer: str = Field(description="the shortest answering span, verbatim; empty when abstaining")
     quote: str = Field(description="the answering sentence(s), verbatim; empty when abstaining")
