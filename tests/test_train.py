@@ -170,7 +170,7 @@ def test_qa_train_help_lists_its_options(capsys):
         cli_train(["--help"])
     out = capsys.readouterr().out
     for option in ("--calibrate-on", "--skip-titles-of", "--limit", "--epochs", "--layers", "--resume", "--fresh",
-                   "--ship"):
+                   "--ship", "--seed"):
         assert option in out
 
 
@@ -247,6 +247,43 @@ def test_weights_trained_from_a_packed_folder_are_picked_up_only_by_their_own_pl
     other = dict(plan, lr=2e-4)
     finetune.fine_tune(encoded, tmp_path / "out", other, threads=1)
     assert (tmp_path / "out" / "checkpoint.pt").exists()  # another plan trains
+
+
+def test_another_seed_of_a_packed_folder_trains_apart_and_is_picked_up_by_its_own_plan(encoded, tmp_path):
+    """Several seeds of one recipe from one pack (a GPU lease carries one): each into its own folder."""
+    import torch
+
+    from qa.train import finetune
+    from qa.train.command import DEFAULTS
+    from qa.train.gpu import pack
+
+    plan = finetune.plan_of(encoded, 1, 2, 1e-4, 1)
+    assert plan["seed"] == DEFAULTS["seed"]
+    pack(tmp_path / "gpu", encoded, plan, finetune.base_model())
+    assert finetune.main([str(tmp_path / "gpu"), "--device", "cpu", "--threads", "1", "--seed", "7",
+                          "--out", str(tmp_path / "seed-7")]) == 0
+    assert not (tmp_path / "gpu" / "weights.pt").exists()  # the pack stays as packed
+    trained = torch.load(tmp_path / "seed-7" / "weights.pt", weights_only=False)
+    assert trained["plan"] == dict(plan, seed=7)
+    finetune.fine_tune(encoded, tmp_path / "seed-7", plan, threads=1)  # the plan's own seed: another run
+    assert torch.load(tmp_path / "seed-7" / "weights.pt", weights_only=False)["plan"] == plan  # trained, not taken
+    assert finetune.main([str(tmp_path / "gpu"), "--device", "cpu", "--threads", "1", "--seed", "7",
+                          "--out", str(tmp_path / "again")]) == 0
+    again = torch.load(tmp_path / "again" / "weights.pt", weights_only=False)["weights"]
+    for name, value in trained["weights"].items():  # the same seed gives the same weights
+        assert torch.allclose(again[name], value, atol=1e-5), name
+
+
+def test_the_command_that_reproduces_a_run_names_a_seed_other_than_the_default():
+    import argparse
+
+    from qa.train.command import DEFAULTS, argv_of
+
+    args = argparse.Namespace(questions=["a.json"], skip_titles_of=[], calibrate_on=[], sentences=[], out="o",
+                              **DEFAULTS)
+    assert "--seed" not in argv_of(args)
+    args.seed = 7
+    assert argv_of(args)[-4:] == ["--seed", "7", "--out", "o"]
 
 
 def test_an_edited_question_swaps_an_anchor_of_its_window_for_a_same_kind_phrase_the_window_lacks():

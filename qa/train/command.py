@@ -16,9 +16,10 @@ import sys
 from pathlib import Path
 
 from ..errors import QAError
+from .batches import SEED
 
 DEFAULTS = {"epochs": 1, "batch_size": 32, "lr": 1.5e-4, "layers": 6, "held_out": 0.2, "limit": 0, "edits": 0.0,
-            "start_from": None, "interpolate": 1.0, "blend_with": None}
+            "start_from": None, "interpolate": 1.0, "blend_with": None, "seed": SEED}
 
 
 def cli_train(argv: list[str] | None = None) -> int:
@@ -56,6 +57,9 @@ def cli_train(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
     ap.add_argument("--lr", type=float, default=DEFAULTS["lr"])
     ap.add_argument("--layers", type=int, default=DEFAULTS["layers"], help="MiniLM layers kept (of 6)")
+    ap.add_argument("--seed", type=int, default=DEFAULTS["seed"],
+                    help=f"the training run's seed: the head's start and the batch order; the windows stay the same "
+                         f"(default {SEED}). Several seeds of one recipe say how much a figure is the recipe's")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
     ap.add_argument("--resume", action="store_true",
                     help="continue from OUT/checkpoint.pt (the default whenever it matches this run's plan)")
@@ -210,14 +214,15 @@ def train(args) -> int:
           f"{negatives} without) from {len(training)} articles; {len(held)} held out: "
           f"{', '.join(sorted(a.title for a in held))}", file=sys.stderr, flush=True)
     start = starting_weights(args)
-    plan = plan_of(arrays, args.epochs, args.batch_size, args.lr, args.layers,
+    plan = plan_of(arrays, args.epochs, args.batch_size, args.lr, args.layers, seed=args.seed,
                    start=sha256(Path(args.start_from))[:16] if start is not None else None)
     if args.for_gpu:
         from .gpu import pack
 
         pack(Path(args.for_gpu), arrays, plan, folder)
         print(f"qa train: packed {args.for_gpu}; on the GPU machine: python -m qa.train.finetune {args.for_gpu} "
-              f"--device cuda; then copy its weights.pt into {out} and run this command again without --for-gpu",
+              f"--device cuda; then copy its weights.pt into {out} and run this command again without --for-gpu "
+              f"(other seeds of the same pack: finetune's --seed N --out DIR, and this command with --seed N)",
               file=sys.stderr)
         return 0
     model = fine_tune(arrays, out, plan, threads=args.threads, resume=not args.fresh, start=start)

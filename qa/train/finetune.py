@@ -219,18 +219,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--half-copy", type=Path, default=None,
                     help="also write the trained weights as float16 here (a GPU lease may return only so many bytes)")
+    ap.add_argument("--seed", type=int, default=None,
+                    help="train with this seed instead of the plan's (`qa train --seed N` then picks the weights up)")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="write checkpoint.pt and weights.pt here instead of the folder: several seeds of one pack")
     args = ap.parse_args(argv)
     plan = json.loads((args.folder / "plan.json").read_text(encoding="utf-8"))
+    if args.seed is not None:
+        plan["seed"] = args.seed
+    out = args.out or args.folder
     arrays = load_arrays(args.folder / "windows.npz")
     if digest(arrays) != plan["data"]:
         print("qa train: windows.npz is not the data plan.json names", file=sys.stderr)
         return 2
     base = load_arrays(args.folder / "base.npz")
-    fine_tune(arrays, args.folder, plan, folder=args.folder, base=base, threads=args.threads, device=args.device)
+    fine_tune(arrays, out, plan, folder=args.folder, base=base, threads=args.threads, device=args.device)
     if args.half_copy:
         import torch
 
-        done = torch.load(args.folder / "weights.pt", weights_only=False)
+        done = torch.load(out / "weights.pt", weights_only=False)
         done["weights"] = {k: v.half() if v.is_floating_point() else v for k, v in done["weights"].items()}
         done["base"] += "; weights returned as float16"
         _save(args.half_copy, done)
