@@ -274,6 +274,29 @@ def test_another_seed_of_a_packed_folder_trains_apart_and_is_picked_up_by_its_ow
         assert torch.allclose(again[name], value, atol=1e-5), name
 
 
+def test_training_only_the_top_layer_leaves_the_embeddings_and_the_layer_below_as_they_started(encoded, tmp_path):
+    import torch
+
+    from qa.train import finetune
+
+    plan = finetune.plan_of(encoded, 1, 2, 1e-3, 2, train_top=1)
+    assert plan["train_top"] == 1 and "train_top" not in finetune.plan_of(encoded, 1, 2, 1e-3, 2)
+    before = finetune.reader_model(finetune.base_model(), 2).state_dict()
+    after = finetune.fine_tune(encoded, tmp_path / "top", plan, threads=1).state_dict()
+    kept = [k for k in before if k.startswith(("bert.embeddings.", "bert.encoder.layer.0."))]
+    moved = [k for k in before if k.startswith("bert.encoder.layer.1.") and k.endswith("weight")]
+    assert kept and moved
+    assert all(torch.equal(before[k], after[k]) for k in kept)
+    assert all(not torch.equal(before[k], after[k]) for k in moved)
+
+
+def test_train_top_takes_at_most_the_layers_kept(tmp_path, capsys):
+    from qa.train.command import cli_train
+
+    assert cli_train([str(tmp_path / "none.json"), "--train-top", "7", "--out", str(tmp_path / "o")]) == 2
+    assert "--train-top takes 0 to 6 layers" in capsys.readouterr().err
+
+
 def test_the_command_that_reproduces_a_run_names_a_seed_other_than_the_default():
     import argparse
 

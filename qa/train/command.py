@@ -19,7 +19,8 @@ from ..errors import QAError
 from .batches import SEED
 
 DEFAULTS = {"epochs": 1, "batch_size": 32, "lr": 1.5e-4, "layers": 6, "held_out": 0.2, "limit": 0, "edits": 0.0,
-            "start_from": None, "interpolate": 1.0, "blend_with": None, "seed": SEED}
+            "start_from": None, "interpolate": 1.0, "blend_with": None, "train_top": 0,
+            "seed": SEED}
 
 
 def cli_train(argv: list[str] | None = None) -> int:
@@ -57,6 +58,9 @@ def cli_train(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
     ap.add_argument("--lr", type=float, default=DEFAULTS["lr"])
     ap.add_argument("--layers", type=int, default=DEFAULTS["layers"], help="MiniLM layers kept (of 6)")
+    ap.add_argument("--train-top", type=int, default=DEFAULTS["train_top"], metavar="N",
+                    help="train only the top N transformer layers and the head; the embeddings and the layers below "
+                         "stay as the start has them (default 0: every layer)")
     ap.add_argument("--seed", type=int, default=DEFAULTS["seed"],
                     help=f"the training run's seed: the head's start and the batch order; the windows stay the same "
                          f"(default {SEED}). Several seeds of one recipe say how much a figure is the recipe's")
@@ -204,6 +208,8 @@ def train(args) -> int:
     from .start import interpolate
 
     blend = blend_weights(args)  # read first: a wrong share or path fails before the windows are built
+    if not 0 <= args.train_top <= args.layers:
+        raise QAError(f"--train-top takes 0 to {args.layers} layers")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     training, held = split_articles(args)
@@ -215,7 +221,8 @@ def train(args) -> int:
           f"{', '.join(sorted(a.title for a in held))}", file=sys.stderr, flush=True)
     start = starting_weights(args)
     plan = plan_of(arrays, args.epochs, args.batch_size, args.lr, args.layers, seed=args.seed,
-                   start=sha256(Path(args.start_from))[:16] if start is not None else None)
+                   start=sha256(Path(args.start_from))[:16] if start is not None else None,
+                   train_top=args.train_top or None)
     if args.for_gpu:
         from .gpu import pack
 

@@ -79,12 +79,24 @@ def batch_order(lengths, epochs: int, batch_size: int, seed: int) -> list[list[i
 
 
 def plan_of(arrays: dict, epochs: int, batch_size: int, lr: float, layers: int, seed: int = SEED,
-            start: str | None = None) -> dict:
+            start: str | None = None, train_top: int | None = None) -> dict:
     """Everything that decides the trained weights; a checkpoint or weights file is used only for its own plan.
-    `start`: a fingerprint of the weights a second stage starts from (the first starts from MiniLM)."""
+    `start`: a fingerprint of the weights a second stage starts from (the first starts from MiniLM); `train_top`:
+    only that many top layers (and the head) train."""
     plan = {"data": digest(arrays), "samples": len(arrays["lengths"]), "epochs": epochs, "batch_size": batch_size,
             "lr": lr, "layers": layers, "seed": seed}
-    return plan | {"start": start} if start else plan
+    return plan | ({"start": start} if start else {}) | ({"train_top": train_top} if train_top else {})
+
+
+def freeze(model, plan: dict) -> None:
+    """The frozen word table always; with the plan's `train_top`, also the other embeddings and every layer below
+    the top ones, which then stay as the start has them."""
+    model.get_parameter(FROZEN).requires_grad_(False)
+    top = plan.get("train_top")
+    if top:
+        below = [model.bert.embeddings, *model.bert.encoder.layer[:plan["layers"] - top]]
+        for part in below:
+            part.requires_grad_(False)
 
 
 def _save(path: Path, state: dict) -> None:
@@ -136,7 +148,7 @@ def fine_tune(arrays: dict, out: Path, plan: dict, folder: Path | None = None, b
         # the frozen word table stays the bundled float32 one (an int8 reader carries it rounded)
         model.load_state_dict({k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in start.items()
                                if k != FROZEN}, strict=False)
-    model.get_parameter(FROZEN).requires_grad_(False)
+    freeze(model, plan)
     out.mkdir(parents=True, exist_ok=True)
     weights = out / "weights.pt"
     if resume and weights.is_file():
