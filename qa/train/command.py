@@ -62,7 +62,7 @@ def cli_train(argv: list[str] | None = None) -> int:
                     help="train only the top N transformer layers and the head; the embeddings and the layers below "
                          "stay as the start has them (default 0: every layer)")
     ap.add_argument("--seed", type=int, default=DEFAULTS["seed"],
-                    help=f"the training run's seed: the head's start and the batch order; the windows stay the same "
+                    help="the training run's seed: the head's start and the batch order; the windows stay the same "
                          f"(default {SEED}). Several seeds of one recipe say how much a figure is the recipe's")
     ap.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's own)")
     ap.add_argument("--resume", action="store_true",
