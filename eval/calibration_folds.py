@@ -2,8 +2,9 @@
 questions go through the whole pipeline (retrieval, reader, citation, never abstaining); quote hit as it is, and
 abstention by folds that each fit the confidence and threshold on two articles, as `qa train` fits them, and score
 the third. Also writes the calibration fitted on all three into a copy of the reader's config (`--write-config`),
-for judging that reader elsewhere. Usage: python eval/calibration_folds.py [READER_DIR] [--out FILE.json]
-[--write-config FILE]"""
+for judging that reader elsewhere. `--also FILE`: every question of another SQuAD file (asked over its own
+contexts) joins every fit and is never scored by the folds. Usage: python eval/calibration_folds.py [READER_DIR]
+[--also FILE] [--out FILE.json] [--write-config FILE]"""
 from __future__ import annotations
 
 import argparse
@@ -25,20 +26,17 @@ DATA = ROOT.parent / "shared" / "datasets"
 HELD_OUT_FROM = DATA / "squad2-dev-half" / "squad2-dev-half.json"
 
 
-def held_out_rows(reader) -> list[dict]:
-    """Every held-out question asked with `reader`, never abstaining, with its article."""
+def rows_of(reader, path: Path) -> list[dict]:
+    """Every question of a SQuAD file asked with `reader` over the file's own contexts, never abstaining."""
     from qa.answer.assistant import Assistant
     from qa.evaluation.datasets import load_eval_set
     from qa.index.build import build_index
     from qa.index.embed import Embedder
     from qa.index.encoder import for_index
     from qa.retrieve.retriever import Retriever
-    from qa.train.calibration import held_out_file, rows_for
+    from qa.train.calibration import rows_for
 
-    titles = set(reader.config["trained"]["held_out_articles"])
-    scratch = Path(tempfile.mkdtemp(prefix="qa-folds-"))
-    evalset = load_eval_set(held_out_file([str(HELD_OUT_FROM)], titles, scratch / "held-out.json"), None,
-                            scratch / "held-out")
+    evalset = load_eval_set(path, None, Path(tempfile.mkdtemp(prefix="qa-folds-")) / "corpus")
     index = build_index(evalset.corpus_dir, embedder=Embedder(), progress=False)
     rows = rows_for(Assistant(Retriever(index, embedder=for_index(index)), reader=reader), evalset.questions)
     for row, q in zip(rows, evalset.questions):
@@ -46,17 +44,26 @@ def held_out_rows(reader) -> list[dict]:
     return rows
 
 
+def held_out_rows(reader) -> list[dict]:
+    """Every held-out question asked with `reader`, never abstaining, with its article."""
+    from qa.train.calibration import held_out_file
+
+    titles = set(reader.config["trained"]["held_out_articles"])
+    path = held_out_file([str(HELD_OUT_FROM)], titles, Path(tempfile.mkdtemp(prefix="qa-folds-")) / "held-out.json")
+    return rows_of(reader, path)
+
+
 def confidences(rows: list[dict], calibration: dict) -> np.ndarray:
     x = np.array([[r["signals"].get(f, 0.0) for f in calibration["features"]] for r in rows], dtype=float)
     return 1.0 / (1.0 + np.exp(-(x @ np.array(calibration["weights"]) + calibration["bias"])))
 
 
-def folds(rows: list[dict], features: tuple[str, ...] = FEATURES) -> dict:
-    """Pooled figures of fitting on every article but one and scoring that one, for each article."""
+def folds(rows: list[dict], features: tuple[str, ...] = FEATURES, also: list[dict] = ()) -> dict:
+    """Pooled figures of fitting on every article but one (and all of `also`) and scoring that one, for each."""
     p, refused = np.zeros(len(rows)), np.zeros(len(rows), dtype=bool)
     for article in sorted({r["article"] for r in rows}):
         inside = np.array([r["article"] == article for r in rows])
-        calibration, _ = fit_calibration([r for r, i in zip(rows, inside) if not i], features)
+        calibration, _ = fit_calibration([r for r, i in zip(rows, inside) if not i] + list(also), features)
         p[inside] = confidences([r for r, i in zip(rows, inside) if i], calibration)
         refused[inside] = p[inside] < calibration["threshold"]
     answerable = np.array([r["answerable"] for r in rows])
@@ -72,22 +79,26 @@ def main() -> None:
     from qa.answer.reader import MODEL_DIR, Reader
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("reader", nargs="?", type=Path, default=MODEL_DIR, help="a reader folder (default: the shipped one)")
+    ap.add_argument("reader", nargs="?", type=Path, default=MODEL_DIR,
+                    help="a reader folder (default: the shipped one)")
+    ap.add_argument("--also", type=Path, help="a SQuAD file whose every question joins every fit, never scored")
     ap.add_argument("--out", type=Path, help="write the figures here (JSON)")
     ap.add_argument("--write-config", type=Path, help="the reader's config with the calibration fitted on all three")
     args = ap.parse_args()
     reader = Reader(args.reader)
     rows = held_out_rows(reader)
-    calibration, figures = fit_calibration(rows, FEATURES)
+    also = rows_of(reader, args.also) if args.also else []
+    calibration, figures = fit_calibration(rows + also, FEATURES)
     result = {"reader": str(args.reader), "max_tokens": reader.max_tokens, "questions": len(rows),
-              "articles": sorted({r["article"] for r in rows}), "folds": folds(rows),
-              "fitted_on_all_3": {"calibration": calibration, "figures": figures}}
+              "articles": sorted({r["article"] for r in rows}), "also": str(args.also or ""),
+              "also_questions": len(also), "folds": folds(rows, also=also),
+              "fitted_on_all": {"calibration": calibration, "figures": figures}}
     if args.out:
         args.out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     if args.write_config:
         args.write_config.write_text(json.dumps(dict(reader.config, calibration=calibration), indent=1) + "\n",
                                      encoding="utf-8")
-    print(json.dumps({k: result[k] for k in ("reader", "max_tokens", "folds")}, indent=1))
+    print(json.dumps({k: result[k] for k in ("reader", "max_tokens", "also_questions", "folds")}, indent=1))
 
 
 if __name__ == "__main__":

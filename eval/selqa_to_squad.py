@@ -1,6 +1,7 @@
 """SelQA answer-sentence selection (github.com/emorynlp/selqa, Apache-2.0) as SQuAD JSON: each Wikipedia section is
-one paragraph (its candidate sentences joined by spaces) and each gold sentence an answer span, so `qa train
---calibrate-also` and `qa eval` can read it. Usage: python eval/selqa_to_squad.py SELQA.json OUT.json"""
+one paragraph (its candidate sentences joined by spaces) and each gold sentence an answer span, so `qa eval`,
+`qa train --sentences` and eval/calibration_shift.py can read it.
+Usage: python eval/selqa_to_squad.py SELQA.json OUT.json"""
 from __future__ import annotations
 
 import json
