@@ -7,6 +7,7 @@ import random
 import numpy as np
 import pytest
 
+from qa.errors import QAError
 from qa.train.windows import held_out_titles, read_squad, training_samples
 
 CONTEXT = ("The Normans were descended from Norse raiders. They settled in Normandy in the 10th century. "
@@ -247,6 +248,31 @@ def test_weights_trained_from_a_packed_folder_are_picked_up_only_by_their_own_pl
     other = dict(plan, lr=2e-4)
     finetune.fine_tune(encoded, tmp_path / "out", other, threads=1)
     assert (tmp_path / "out" / "checkpoint.pt").exists()  # another plan trains
+
+
+def test_weights_larger_than_a_lease_returns_come_back_in_parts_that_qa_train_joins(encoded, tmp_path, monkeypatch):
+    import torch
+
+    from qa.train import finetune
+    from qa.train.gpu import pack
+
+    plan = finetune.plan_of(encoded, 1, 2, 1e-4, 1)
+    pack(tmp_path / "gpu", encoded, plan, finetune.base_model())
+    monkeypatch.setattr(finetune, "PART_BYTES", 2**21)  # the one-layer reader's 4 MB of weights: several parts
+    assert finetune.main([str(tmp_path / "gpu"), "--device", "cpu", "--threads", "1",
+                          "--half-copy", str(tmp_path / "back" / "weights.pt")]) == 0
+    parts = sorted((tmp_path / "back").iterdir())
+    assert len(parts) >= 2 and not (tmp_path / "back" / "weights.pt").exists()
+    assert all(p.stat().st_size <= 2**21 + 2**16 for p in parts)  # each within its bound (and torch's framing)
+    trained = torch.load(tmp_path / "gpu" / "weights.pt", weights_only=False)["weights"]
+    model = finetune.fine_tune(encoded, tmp_path / "back", plan, threads=1)  # joins them, then takes them
+    assert not (tmp_path / "back" / "checkpoint.pt").exists()  # loaded, not trained again
+    state = model.state_dict()
+    assert all(torch.allclose(state[k], v, atol=1e-2) for k, v in trained.items())
+    (tmp_path / "back" / "weights.pt").unlink()
+    parts[1].unlink()  # a part missing: one clear error, nothing trained on a partial model
+    with pytest.raises(QAError, match="not all the parts"):
+        finetune.fine_tune(encoded, tmp_path / "back", plan, threads=1)
 
 
 def test_another_seed_of_a_packed_folder_trains_apart_and_is_picked_up_by_its_own_plan(encoded, tmp_path):

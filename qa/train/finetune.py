@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import QAError
 from .batches import IGNORED, SEED, digest, load_arrays, tensors, whole_rows
 
 CHECKPOINT_SECONDS = 240  # a session can end mid-run: lose at most this much work
@@ -23,6 +24,7 @@ HEAD_LR = 1e-3
 WARMUP_SHARE = 0.06
 BUCKET = 64  # batches whose samples are sorted by length together: less padding, still shuffled
 FROZEN = "bert.embeddings.word_embeddings.weight"  # 30k x 384, half the weights: kept as MiniLM has them
+PART_BYTES = 15 * 2**20  # a GPU lease returns files of at most 16 MiB each; the float16 weights are 22 MB
 
 
 def base_model():
@@ -107,6 +109,48 @@ def _save(path: Path, state: dict) -> None:
     os.replace(tmp, path)
 
 
+def half_copy(weights: Path, target: Path) -> list[Path]:
+    """The trained weights as float16, in as many files as PART_BYTES a file needs: `target` itself when they fit,
+    else weights.1.pt, weights.2.pt, ... beside it (for target weights.pt), which `qa train` joins (join_parts)."""
+    import torch
+
+    done = torch.load(weights, weights_only=False)
+    meta = {k: v for k, v in done.items() if k != "weights"}
+    meta["base"] = f"{done.get('base')}; weights returned as float16"
+    parts, size = [{}], 0
+    for name, value in done["weights"].items():
+        value = value.half() if value.is_floating_point() else value
+        if parts[-1] and size + value.numel() * value.element_size() > PART_BYTES:
+            parts.append({})
+            size = 0
+        parts[-1][name] = value
+        size += value.numel() * value.element_size()
+    if len(parts) == 1:
+        _save(target, meta | {"weights": parts[0]})
+        return [target]
+    paths = [target.with_name(f"{target.stem}.{i}{target.suffix}") for i in range(1, len(parts) + 1)]
+    for i, (path, part) in enumerate(zip(paths, parts), 1):
+        _save(path, meta | {"weights": part, "part": i, "parts": len(parts)})
+    return paths
+
+
+def join_parts(weights: Path) -> None:
+    """weights.1.pt, weights.2.pt, ... (a --half-copy in parts) joined into weights.pt when that is not there; the
+    parts must all be there and of one run."""
+    import torch
+
+    found = {int(p.stem.rpartition(".")[2]): p for p in weights.parent.glob(f"{weights.stem}.*{weights.suffix}")
+             if p.stem.rpartition(".")[2].isdigit()}
+    if weights.is_file() or not found:
+        return
+    parts = [torch.load(found[i], weights_only=False) for i in sorted(found)]
+    if sorted(found) != list(range(1, parts[0]["parts"] + 1)) or any(p["plan"] != parts[0]["plan"] for p in parts):
+        raise QAError(f"{weights.stem}.N{weights.suffix} in {weights.parent} are not all the parts of one run")
+    joined = {k: v for k, v in parts[0].items() if k not in ("part", "parts")}
+    joined["weights"] = {k: v for p in parts for k, v in p["weights"].items()}
+    _save(weights, joined)
+
+
 def sentence_span_loss(start_logits, end_logits, starts, ends, whole):
     """The span loss when some rows' answer is a whole sentence (whole[i]): for those, minus the log of the start's
     (and the end's) probability mass inside the sentence starts[i]..ends[i], so any span within it will do; for
@@ -151,6 +195,7 @@ def fine_tune(arrays: dict, out: Path, plan: dict, folder: Path | None = None, b
     freeze(model, plan)
     out.mkdir(parents=True, exist_ok=True)
     weights = out / "weights.pt"
+    join_parts(weights)
     if resume and weights.is_file():
         done = torch.load(weights, weights_only=False)
         if done.get("plan") == plan:
@@ -230,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--half-copy", type=Path, default=None,
-                    help="also write the trained weights as float16 here (a GPU lease may return only so many bytes)")
+                    help="also write the trained weights as float16 here, in parts of at most 15 MiB when they are "
+                         "larger (weights.pt -> weights.1.pt, weights.2.pt): a GPU lease returns 16 MiB a file")
     ap.add_argument("--seed", type=int, default=None,
                     help="train with this seed instead of the plan's (`qa train --seed N` then picks the weights up)")
     ap.add_argument("--out", type=Path, default=None,
@@ -247,12 +293,9 @@ def main(argv: list[str] | None = None) -> int:
     base = load_arrays(args.folder / "base.npz")
     fine_tune(arrays, out, plan, folder=args.folder, base=base, threads=args.threads, device=args.device)
     if args.half_copy:
-        import torch
-
-        done = torch.load(out / "weights.pt", weights_only=False)
-        done["weights"] = {k: v.half() if v.is_floating_point() else v for k, v in done["weights"].items()}
-        done["base"] += "; weights returned as float16"
-        _save(args.half_copy, done)
+        args.half_copy.parent.mkdir(parents=True, exist_ok=True)
+        for path in half_copy(out / "weights.pt", args.half_copy):
+            print(f"qa train: wrote {path}", file=sys.stderr, flush=True)
     return 0
 
 
