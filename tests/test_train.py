@@ -253,24 +253,24 @@ def test_weights_trained_from_a_packed_folder_are_picked_up_only_by_their_own_pl
 def test_weights_larger_than_a_lease_returns_come_back_in_parts_that_qa_train_joins(encoded, tmp_path, monkeypatch):
     import torch
 
-    from qa.train import finetune
+    from qa.train import finetune, parts
     from qa.train.gpu import pack
 
     plan = finetune.plan_of(encoded, 1, 2, 1e-4, 1)
     pack(tmp_path / "gpu", encoded, plan, finetune.base_model())
-    monkeypatch.setattr(finetune, "PART_BYTES", 2**21)  # the one-layer reader's 4 MB of weights: several parts
+    monkeypatch.setattr(parts, "PART_BYTES", 2**21)  # the one-layer reader's 4 MB of weights: several parts
     assert finetune.main([str(tmp_path / "gpu"), "--device", "cpu", "--threads", "1",
                           "--half-copy", str(tmp_path / "back" / "weights.pt")]) == 0
-    parts = sorted((tmp_path / "back").iterdir())
-    assert len(parts) >= 2 and not (tmp_path / "back" / "weights.pt").exists()
-    assert all(p.stat().st_size <= 2**21 + 2**16 for p in parts)  # each within its bound (and torch's framing)
+    written = sorted((tmp_path / "back").iterdir())
+    assert len(written) >= 2 and not (tmp_path / "back" / "weights.pt").exists()
+    assert all(p.stat().st_size <= 2**21 + 2**16 for p in written)  # each within its bound (and torch's framing)
     trained = torch.load(tmp_path / "gpu" / "weights.pt", weights_only=False)["weights"]
     model = finetune.fine_tune(encoded, tmp_path / "back", plan, threads=1)  # joins them, then takes them
     assert not (tmp_path / "back" / "checkpoint.pt").exists()  # loaded, not trained again
     state = model.state_dict()
     assert all(torch.allclose(state[k], v, atol=1e-2) for k, v in trained.items())
     (tmp_path / "back" / "weights.pt").unlink()
-    parts[1].unlink()  # a part missing: one clear error, nothing trained on a partial model
+    written[1].unlink()  # a part missing: one clear error, nothing trained on a partial model
     with pytest.raises(QAError, match="not all the parts"):
         finetune.fine_tune(encoded, tmp_path / "back", plan, threads=1)
 
