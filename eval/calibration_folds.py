@@ -18,7 +18,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa.answer.decide import FEATURES  # noqa: E402
+from qa.answer.decide import FEATURES, confidence  # noqa: E402
 from qa.evaluation.confidence import abstention_f1, confidence_auc, expected_calibration_error  # noqa: E402
 from qa.train.calibration import as_rows, fit_calibration  # noqa: E402
 
@@ -29,19 +29,10 @@ HELD_OUT_FROM = DATA / "squad2-dev-half" / "squad2-dev-half.json"
 def rows_of(reader, path: Path) -> list[dict]:
     """Every question of a SQuAD file asked with `reader` over the file's own contexts, never abstaining."""
     from qa.answer.assistant import Assistant
-    from qa.evaluation.datasets import load_eval_set
-    from qa.index.build import build_index
-    from qa.index.embed import Embedder
-    from qa.index.encoder import for_index
-    from qa.retrieve.retriever import Retriever
-    from qa.train.calibration import rows_for
+    from qa.train.calibration import indexed, rows_for
 
-    evalset = load_eval_set(path, None, Path(tempfile.mkdtemp(prefix="qa-folds-")) / "corpus")
-    index = build_index(evalset.corpus_dir, embedder=Embedder(), progress=False)
-    rows = rows_for(Assistant(Retriever(index, embedder=for_index(index)), reader=reader), evalset.questions)
-    for row, q in zip(rows, evalset.questions):
-        row["article"] = q.doc
-    return rows
+    retriever, questions = indexed(path, Path(tempfile.mkdtemp(prefix="qa-folds-")) / "corpus")
+    return rows_for(Assistant(retriever, reader=reader), questions)
 
 
 def held_out_rows(reader) -> list[dict]:
@@ -53,18 +44,13 @@ def held_out_rows(reader) -> list[dict]:
     return rows_of(reader, path)
 
 
-def confidences(rows: list[dict], calibration: dict) -> np.ndarray:
-    x = np.array([[r["signals"].get(f, 0.0) for f in calibration["features"]] for r in rows], dtype=float)
-    return 1.0 / (1.0 + np.exp(-(x @ np.array(calibration["weights"]) + calibration["bias"])))
-
-
 def folds(rows: list[dict], features: tuple[str, ...] = FEATURES, also: list[dict] = ()) -> dict:
     """Pooled figures of fitting on every article but one (and all of `also`) and scoring that one, for each."""
     p, refused = np.zeros(len(rows)), np.zeros(len(rows), dtype=bool)
     for article in sorted({r["article"] for r in rows}):
         inside = np.array([r["article"] == article for r in rows])
         calibration, _ = fit_calibration([r for r, i in zip(rows, inside) if not i] + list(also), features)
-        p[inside] = confidences([r for r, i in zip(rows, inside) if i], calibration)
+        p[inside] = [confidence(r["signals"], calibration) for r, i in zip(rows, inside) if i]
         refused[inside] = p[inside] < calibration["threshold"]
     answerable = np.array([r["answerable"] for r in rows])
     right = np.array([r["right"] for r in rows])

@@ -26,7 +26,7 @@ from selqa_to_squad import convert  # noqa: E402
 from qa.answer.decide import FEATURES, confidence  # noqa: E402
 from qa.answer.reader import MODEL_DIR, Reader  # noqa: E402
 from qa.evaluation.confidence import confidence_auc, expected_calibration_error  # noqa: E402
-from qa.train.calibration import as_rows, fit_calibration, held_out_file, rows_for  # noqa: E402
+from qa.train.calibration import as_rows, fit_calibration, held_out_file, indexed, rows_for  # noqa: E402
 
 SIGNAL_SETS = {"all signals (shipped)": FEATURES,
                "reader's own": ("margin", "probability", "runner_up", "agreement")}
@@ -52,16 +52,9 @@ def each_held_out_source(datasets: str, ask) -> dict:
 def source_rows(squad_file: Path, work: Path) -> list[dict]:
     """Every question of a SQuAD file asked through the whole pipeline over its own corpus, never abstaining."""
     from qa.answer.assistant import Assistant
-    from qa.evaluation.datasets import load_eval_set
-    from qa.index.build import build_index
-    from qa.index.embed import Embedder
-    from qa.index.encoder import for_index
-    from qa.retrieve.retriever import Retriever
 
-    evalset = load_eval_set(squad_file, None, work)
-    index = build_index(evalset.corpus_dir, embedder=Embedder(), progress=False)
-    retriever = Retriever(index, embedder=for_index(index))
-    return rows_for(Assistant(retriever, reader=Reader(MODEL_DIR)), evalset.questions)
+    retriever, questions = indexed(squad_file, work)
+    return rows_for(Assistant(retriever, reader=Reader(MODEL_DIR)), questions)
 
 
 def measured(calibration: dict, rows: list[dict]) -> dict:

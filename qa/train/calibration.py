@@ -29,15 +29,29 @@ def held_out_file(paths: list[str], titles: set[str], target: Path) -> Path:
     return target
 
 
+def indexed(path: Path, scratch: Path) -> tuple:
+    """A SQuAD file's contexts indexed as one corpus (written under `scratch`), and its questions: (retriever,
+    questions), for asking them through the whole pipeline."""
+    from ..evaluation.datasets import load_eval_set
+    from ..index.build import build_index
+    from ..index.embed import Embedder
+    from ..index.encoder import for_index
+    from ..retrieve.retriever import Retriever
+
+    evalset = load_eval_set(path, None, scratch)
+    index = build_index(evalset.corpus_dir, embedder=Embedder(), progress=False)
+    return Retriever(index, embedder=for_index(index)), evalset.questions
+
+
 def rows_for(assistant, questions) -> list[dict]:
-    """Signals and outcome of each question, never abstaining."""
+    """Signals and outcome of each question (and its article), never abstaining."""
     from ..evaluation.metrics import quote_hit, token_f1
 
     rows = []
     for q in questions:
         signals, answer = assistant.signals(q.question)
         right = bool(q.answerable and answer.quote and quote_hit(answer.quote, q.answers))
-        rows.append({"signals": signals, "answerable": q.answerable, "right": right,
+        rows.append({"signals": signals, "answerable": q.answerable, "right": right, "article": q.doc,
                      "f1": token_f1(answer.answer, q.answers) if q.answerable and right else None})
     return rows
 
@@ -86,21 +100,13 @@ def calibrate(model_dir: Path, paths: list[str], titles: set[str], out: Path) ->
     from ..answer.assistant import Assistant
     from ..answer.decide import FEATURES
     from ..answer.reader import Reader
-    from ..evaluation.datasets import load_eval_set
-    from ..index.build import build_index
-    from ..index.embed import Embedder
-    from ..index.encoder import for_index
-    from ..retrieve.retriever import Retriever
 
     if not titles:
         raise SystemExit("qa train: no held-out articles to calibrate on (give --calibrate-on FILE)")
-    evalset = load_eval_set(held_out_file(paths, titles, out / "held-out.json"), None, out / "held-out")
-    index = build_index(evalset.corpus_dir, embedder=Embedder(), progress=False)
-    retriever = Retriever(index, embedder=for_index(index))
-    print(f"qa train: calibrating on {len(evalset.questions)} held-out questions", file=sys.stderr, flush=True)
-    on, on_figures = fit_calibration(rows_for(Assistant(retriever, reader=Reader(model_dir)), evalset.questions),
-                                     FEATURES)
-    off, off_figures = fit_calibration(rows_for(Assistant(retriever, reader=None), evalset.questions), OFF_FEATURES)
+    retriever, questions = indexed(held_out_file(paths, titles, out / "held-out.json"), out / "held-out")
+    print(f"qa train: calibrating on {len(questions)} held-out questions", file=sys.stderr, flush=True)
+    on, on_figures = fit_calibration(rows_for(Assistant(retriever, reader=Reader(model_dir)), questions), FEATURES)
+    off, off_figures = fit_calibration(rows_for(Assistant(retriever, reader=None), questions), OFF_FEATURES)
     print(f"qa train: held out, reader on: {on_figures}\nqa train: held out, reader off: {off_figures}",
           file=sys.stderr, flush=True)
     return on, off, {"reader": on_figures, "no_reader": off_figures}
