@@ -187,6 +187,22 @@ def test_a_chain_of_follow_ups_keeps_the_topic_the_first_one_carried():
     assert second.topic == first.topic
 
 
+def test_people_are_shown_the_question_a_topic_came_from_not_the_bracket():
+    first = resolve("How long was it?", Turn("When did the DRC announce the suspension of cobalt exports?", "Feb 22"))
+    assert first.question == "How long was it (the DRC announce the suspension of cobalt exports)?"
+    assert first.shown == "How long was it? (after “When did the DRC announce the suspension of cobalt exports?”)"
+    # the next follow-up carries the topic, and names the question it came from, not the one before it
+    second = resolve("Why was that?", Turn(first.question, "four months", first.phrase, first.topic, first.source))
+    assert second.shown == "Why was that? (after “When did the DRC announce the suspension of cobalt exports?”)"
+    swapped = resolve("And in 2026?", Turn("What could it cut by in 2025 (DRC cut exports)?", "70,000 mt",
+                                           topic="DRC cut exports", source="Which country cut exports?"))
+    assert swapped.shown == "What could it cut by in 2026? (after “Which country cut exports?”)"
+    assert resolve("And for nickel?", COBALT).shown == "How dependent is China on imported cobalt for nickel?"
+    # a topic from a client that does not send its source is shown as read
+    assert resolve("Why was that?", Turn(first.question, "", topic=first.topic)).shown.endswith(
+        "(the DRC announce the suspension of cobalt exports)?")
+
+
 def test_a_parenthesis_the_user_typed_is_no_topic_but_a_swap_keeps_the_carried_one():
     typed = Turn("What share of lithium is imported (by weight)?", "67%")
     assert resolve("When did it rise?", typed).question == "When did it rise (share of lithium is imported)?"

@@ -18,40 +18,15 @@ never the only one.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from ..answer.question import last_sentence
 from ..text.lexicon import LEXICON
 from .patterns import DATE_RE
+from .resolution import Resolved, Turn
 from ..text.words import (AFTER_PRONOUN, AUX, DEMONSTRATIVES, ENTITY_PRONOUNS, NOT_FRAGMENT, PERSON_PRONOUNS,
                           PREPOSITIONS, REFERRING, STOP, WH)
 
 __all__ = ["Turn", "Resolved", "resolve"]
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One answered turn: the question as it was resolved, and its short answer ("" when it abstained)."""
-
-    question: str
-    answer: str = ""
-    phrase: str = ""  # the phrase a fragment put into the question ("platinum group metals"): the next swaps it
-    topic: str = ""  # the topic a rewrite put in brackets ("DRC suspended its cobalt exports"): the next keeps it
-
-
-@dataclass(frozen=True)
-class Resolved:
-    """A question as asked and as it will be answered; `rule` says how it was rewritten ("" when it was not)."""
-
-    asked: str
-    question: str
-    rule: str = ""
-    phrase: str = ""  # what a fragment put in, whole, for the next follow-up to swap
-    topic: str = ""  # what a "context" rewrite put in brackets, for the next follow-up to keep
-
-    @property
-    def rewritten(self) -> bool:
-        return self.question != self.asked
 
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-.,%/]*(?<![.,])")
@@ -269,7 +244,7 @@ def resolve(question: str, previous: Turn | None, similar=None) -> Resolved:
         if span is not None:
             swapped = _replace(before, span[0], span[1], phrase)
             kept = previous.topic if previous.topic and f"({previous.topic})" in swapped else ""
-            return Resolved(asked, swapped, rule, phrase, kept)
+            return Resolved(asked, swapped, rule, phrase, kept, previous.source if kept else "")
         joined = f"{_strip_question(before)} {preposition or 'for'} {phrase}?"
         return Resolved(asked, joined, "append", phrase)
 
@@ -296,4 +271,5 @@ def resolve(question: str, previous: Turn | None, similar=None) -> Resolved:
 
 def _in_context(asked: str, body: str, previous: Turn) -> Resolved:
     topic = _topic(previous)
-    return Resolved(asked, f"{body} ({topic})?", "context", topic=topic)
+    source = previous.source if previous.topic else _said(previous.question)
+    return Resolved(asked, f"{body} ({topic})?", "context", topic=topic, source=source)

@@ -134,7 +134,7 @@ def reply(answer: Answer, documents: dict[str, Document], noun: str = "document"
     with the answer marked, the citations in words, confidence in words, the merged sources and the copy text."""
     answered = bool(answer.answerable and answer.citations)
     # the question as read, when not as typed: a follow-up's rewrite, or the last sentence after a preamble
-    answering = resolved.question if resolved and resolved.rewritten else answer.read_as
+    answering = resolved.shown if resolved and resolved.rewritten else answer.read_as
     out = {"answered": answered, "rewritten": bool(resolved and resolved.rewritten), "answering": answering,
            "confidence": round(answer.confidence, 4), "confidence_words": confidence_words(answer.confidence, answered),
            "confidence_note": confidence_note(answer.confidence, answered)}

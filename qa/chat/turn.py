@@ -33,4 +33,5 @@ def answer_turn(assistant, resolved: Resolved, k: int = 5, previous_answer: str 
 
 def next_turn(resolved: Resolved, answer) -> Turn:
     """What the next follow-up leans on: the resolution answered, with its phrase and topic, and its short answer."""
-    return Turn(resolved.question, answer.answer if answer.answerable else "", resolved.phrase, resolved.topic)
+    return Turn(resolved.question, answer.answer if answer.answerable else "", resolved.phrase, resolved.topic,
+                resolved.source)

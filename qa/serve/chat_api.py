@@ -28,6 +28,8 @@ class TurnIn(BaseModel):
                         description="the phrase a follow-up put into it, which the next follow-up may swap")
     topic: str = Field("", max_length=MAX_QUERY_CHARS,
                        description="the topic a follow-up put in brackets, which the next follow-up keeps")
+    source: str = Field("", max_length=MAX_QUERY_CHARS,
+                        description="the question that topic was taken from, which the chat names instead of it")
 
 
 class ChatRequest(BaseModel):
