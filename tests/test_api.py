@@ -212,6 +212,6 @@ def test_a_chat_client_that_sends_each_turn_back_whole_gets_follow_ups_as_the_ch
     assert topic["turn"]["topic"] and topic["question"].endswith(f"({topic['turn']['topic']})?")
     # the page is shown the question the topic came from, and the next turn, sent back whole, still names it
     assert topic["display"]["answering"] == \
-        "How long did it suspend exports for? (after “Which country suspended its cobalt exports?”)"
+        "How long did it suspend exports for? (after: Which country suspended its cobalt exports?)"
     then = client.post("/api/chat", json={"message": "Why was that?", "previous": topic["turn"]}).json()
-    assert then["display"]["answering"].endswith("(after “Which country suspended its cobalt exports?”)")
+    assert then["display"]["answering"].endswith("(after: Which country suspended its cobalt exports?)")

@@ -228,6 +228,11 @@ def test_ask_open_the_citation_copy_follow_up_and_be_refused(server, shots):
         told = b.ask("I am a journalist and I missed the opening of the conference. Who delivered this speech?")
         expect(told.locator(".qa-resolved")).to_have_text("Answering: Who delivered this speech?")
         expect(told.locator(".qa-short")).to_have_text("Ge Honglin")
+        # a follow-up read with the previous question's topic names that question, not the bracket the reader reads
+        b.ask(COPPER)
+        then = b.ask("How long was it?")
+        expect(then.locator(".qa-resolved")).to_have_text(f"Answering: How long was it? (after: {COPPER})")
+        shot(page, shots / "chat-follow-up.png", then)
 
         # a refusal says so first, its nearest passages folded
         refusal = b.ask(OFF_TOPIC)

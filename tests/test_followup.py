@@ -190,13 +190,13 @@ def test_a_chain_of_follow_ups_keeps_the_topic_the_first_one_carried():
 def test_people_are_shown_the_question_a_topic_came_from_not_the_bracket():
     first = resolve("How long was it?", Turn("When did the DRC announce the suspension of cobalt exports?", "Feb 22"))
     assert first.question == "How long was it (the DRC announce the suspension of cobalt exports)?"
-    assert first.shown == "How long was it? (after “When did the DRC announce the suspension of cobalt exports?”)"
+    assert first.shown == "How long was it? (after: When did the DRC announce the suspension of cobalt exports?)"
     # the next follow-up carries the topic, and names the question it came from, not the one before it
     second = resolve("Why was that?", Turn(first.question, "four months", first.phrase, first.topic, first.source))
-    assert second.shown == "Why was that? (after “When did the DRC announce the suspension of cobalt exports?”)"
+    assert second.shown == "Why was that? (after: When did the DRC announce the suspension of cobalt exports?)"
     swapped = resolve("And in 2026?", Turn("What could it cut by in 2025 (DRC cut exports)?", "70,000 mt",
                                            topic="DRC cut exports", source="Which country cut exports?"))
-    assert swapped.shown == "What could it cut by in 2026? (after “Which country cut exports?”)"
+    assert swapped.shown == "What could it cut by in 2026? (after: Which country cut exports?)"
     assert resolve("And for nickel?", COBALT).shown == "How dependent is China on imported cobalt for nickel?"
     # a topic from a client that does not send its source is shown as read
     assert resolve("Why was that?", Turn(first.question, "", topic=first.topic)).shown.endswith(

@@ -36,5 +36,5 @@ class Resolved:
         came from ("How long was it (the DRC announce the suspension)?"), so that question is named instead."""
         bracket = f" ({self.topic})"
         if self.topic and self.source and bracket in self.question:
-            return f"{self.question.replace(bracket, '', 1)} (after “{self.source}”)"
+            return f"{self.question.replace(bracket, '', 1)} (after: {self.source})"
         return self.question
