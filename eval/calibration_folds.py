@@ -31,8 +31,9 @@ def rows_of(reader, path: Path) -> list[dict]:
     from qa.answer.assistant import Assistant
     from qa.train.calibration import indexed, rows_for
 
-    retriever, questions = indexed(path, Path(tempfile.mkdtemp(prefix="qa-folds-")) / "corpus")
-    return rows_for(Assistant(retriever, reader=reader), questions)
+    with tempfile.TemporaryDirectory(prefix="qa-folds-") as scratch:  # the index is not needed once asked
+        retriever, questions = indexed(path, Path(scratch) / "corpus")
+        return rows_for(Assistant(retriever, reader=reader), questions)
 
 
 def held_out_rows(reader) -> list[dict]:
@@ -40,8 +41,8 @@ def held_out_rows(reader) -> list[dict]:
     from qa.train.calibration import held_out_file
 
     titles = set(reader.config["trained"]["held_out_articles"])
-    path = held_out_file([str(HELD_OUT_FROM)], titles, Path(tempfile.mkdtemp(prefix="qa-folds-")) / "held-out.json")
-    return rows_of(reader, path)
+    with tempfile.TemporaryDirectory(prefix="qa-folds-") as scratch:
+        return rows_of(reader, held_out_file([str(HELD_OUT_FROM)], titles, Path(scratch) / "held-out.json"))
 
 
 def folds(rows: list[dict], features: tuple[str, ...] = FEATURES, also: list[dict] = ()) -> dict:
